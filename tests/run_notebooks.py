@@ -1,0 +1,109 @@
+"""Execute GoNB notebooks headlessly and check what they show.
+
+A notebook passes when every cell runs without error (a Go panic or a non-zero
+exit fails its cell) and every cell meets the expectations written in its
+metadata:
+
+  "expect_image": true        the cell displays an SVG or PNG picture;
+  "expect": ["regex", ...]    each regular expression matches the cell's text
+                              output (stdout, stderr and text/plain results).
+
+Used by tests/test_notebooks.py (make test) and by `make notebooks`, which
+saves the executed notebooks in place.
+"""
+
+import argparse
+import re
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+KERNEL = "gonb"
+CELL_TIMEOUT = 1800  # seconds; the first cell compiles GoMLX when the Go cache is cold.
+
+
+def cell_text(cell):
+    """All text a code cell printed, in order."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif "data" in out:
+            parts.append(out["data"].get("text/plain", ""))
+            parts.append(out["data"].get("text/html", ""))
+        elif out.get("output_type") == "error":
+            parts.append("\n".join(out.get("traceback", [])))
+    return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def has_image(cell):
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/svg+xml" in data or "image/png" in data:
+            return True
+        html = data.get("text/html", "")
+        html = html if isinstance(html, str) else "".join(html)
+        if "<svg" in html or "data:image/png" in html:
+            return True
+    return False
+
+
+def check(nb):
+    """Returns the list of unmet expectations of an executed notebook."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        label = f"cell {i}"
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(f"{label}: {out.get('ename')}: {out.get('evalue')}")
+        meta = cell.get("metadata", {})
+        if meta.get("expect_image") and not has_image(cell):
+            problems.append(f"{label}: expected a picture, found none")
+        text = cell_text(cell)
+        for pattern in meta.get("expect", []):
+            if not re.search(pattern, text):
+                problems.append(f"{label}: output does not match {pattern!r}; output was:\n{text[-2000:]}")
+    return problems
+
+
+def execute(path, save_to=None):
+    """Executes the notebook at path; returns (executed notebook, problems, seconds)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT, allow_errors=False)
+    start = time.monotonic()
+    problems = []
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        problems.append(str(err)[-3000:])
+    problems += check(nb)
+    seconds = time.monotonic() - start
+    if save_to and not problems:
+        nbformat.write(nb, save_to)
+    return nb, problems, seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--inplace", action="store_true", help="save each passing notebook with its outputs")
+    args = parser.parse_args()
+    failed = 0
+    for path in args.notebooks:
+        _, problems, seconds = execute(path, save_to=path if args.inplace else None)
+        status = "ok" if not problems else "FAILED"
+        print(f"{path}: {status} ({seconds:.1f}s)")
+        for p in problems:
+            print("  " + p.replace("\n", "\n  "))
+        failed += bool(problems)
+    print(f"{len(args.notebooks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
