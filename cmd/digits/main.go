@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	digits data [-dir DIR]                fetch and verify the MNIST files
-//	digits json [-dir DIR] [-o FILE]      write the course's mnist.json.gz
+//	digits data [-data DIR]               fetch and verify the MNIST files
+//	digits json [-data DIR] [-o FILE]     write the course's mnist.json.gz
 //	digits backend                        say which GoMLX backend runs, and test it
 //
 // Run "digits COMMAND -h" for the flags of a command.
@@ -27,6 +27,9 @@ type command struct {
 var commands = []command{
 	{"data", "fetch the MNIST files into the data directory and verify their SHA-256", runData},
 	{"json", "write the course's mnist.json.gz (train/valid/eval) from the MNIST files", runJSON},
+	{"train", "train a network of the course, log its loss, save checkpoints and the loss curve", runTrain},
+	{"eval", "evaluate a checkpoint on the valid or eval images: loss, accuracy, confusion matrix", runEval},
+	{"predict", "predict the digit in PNG or JPEG images with a checkpoint", runPredict},
 	{"backend", "print which GoMLX backend is chosen and why, and run a small computation on it", runBackend},
 }
 

@@ -112,13 +112,13 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name:       "data with a corrupt file",
-			args:       func(t *testing.T) []string { return []string{"data", "-dir", badDir(t)} },
+			args:       func(t *testing.T) []string { return []string{"data", "-data", badDir(t)} },
 			wantCode:   1,
 			wantStderr: "sha256 mismatch",
 		},
 		{
 			name:       "json with a corrupt file",
-			args:       func(t *testing.T) []string { return []string{"json", "-dir", badDir(t)} },
+			args:       func(t *testing.T) []string { return []string{"json", "-data", badDir(t)} },
 			wantCode:   1,
 			wantStderr: "delete it",
 		},
@@ -160,7 +160,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("run(%q): stdout does not contain %q; stdout:\n%s", args, tt.wantStdout, stdout)
 			}
 			// A corrupt file is reported, never replaced.
-			if len(args) == 3 && args[1] == "-dir" {
+			if len(args) == 3 && args[1] == "-data" {
 				p := filepath.Join(args[2], "train-images-idx3-ubyte.gz")
 				got, err := os.ReadFile(p)
 				if err != nil {

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/godigits/digits/mnist"
+)
+
+func dataDirFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "data", mnist.DefaultDataDir(), "data directory (default from $"+mnist.DataDirEnv+", else the user cache dir)")
+}
+
+func backendFlag(fs *flag.FlagSet, backend *string) {
+	fs.StringVar(backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda or xla:/path/plugin.so (default: chosen automatically, or $GOMLX_BACKEND)")
+}
+
+// setBackend makes the -backend flag override $GOMLX_BACKEND.
+func setBackend(backend string) error {
+	if backend == "" {
+		return nil
+	}
+	return os.Setenv("GOMLX_BACKEND", backend)
+}
+
+// ensureData fetches and verifies the MNIST files in dir, quietly when they
+// are already there.
+func ensureData(dir string) error {
+	_, err := mnist.Download(context.Background(), dir, nil)
+	return err
+}
+
+// newProgressBar returns a training progress hook that redraws one line on
+// w when w is a terminal, and does nothing otherwise (logs stay clean).
+func newProgressBar(w *os.File) func(mnist.Progress) {
+	if st, err := w.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	last := time.Time{}
+	return func(p mnist.Progress) {
+		if time.Since(last) < 200*time.Millisecond && !p.EpochDone {
+			return
+		}
+		last = time.Now()
+		const width = 30
+		done := width * (p.Batch + 1) / p.Batches
+		bar := strings.Repeat("=", done) + strings.Repeat(" ", width-done)
+		fmt.Fprintf(w, "\r\033[Kepoch %d/%d [%s] %d/%d loss %.4f %.0f img/s, %s left",
+			p.Epoch+1, p.Epochs, bar, p.Batch+1, p.Batches, p.Loss, p.ImagesPerSecond, p.Remaining.Round(time.Second))
+		if p.EpochDone {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+}

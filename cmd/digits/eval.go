@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/godigits/digits/mnist"
+)
+
+func runEval(args []string) error {
+	fs := newFlagSet("eval", "", "Evaluate a checkpoint written by `digits train` on the valid or eval images:\n"+
+		"mean loss, accuracy and the confusion matrix.")
+	var checkpoint, mode, dataDir, backendName string
+	var confusion bool
+	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint file to evaluate (required)")
+	fs.StringVar(&mode, "mode", string(mnist.Eval), "data set: train, valid or eval")
+	fs.BoolVar(&confusion, "confusion", true, "print the confusion matrix")
+	dataDirFlag(fs, &dataDir)
+	backendFlag(fs, &backendName)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if checkpoint == "" {
+		return usageError{fmt.Errorf("-checkpoint is required")}
+	}
+	m, err := mnist.ParseMode(mode)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := setBackend(backendName); err != nil {
+		return err
+	}
+	if err := ensureData(dataDir); err != nil {
+		return err
+	}
+	ds, err := mnist.Load(dataDir, m)
+	if err != nil {
+		return err
+	}
+	backend, err := mnist.NewBackend()
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	model, err := mnist.LoadModel(backend, checkpoint)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s, trained %d epochs (%d steps)\n", checkpoint, model.Config.Model, model.Epoch, model.Step)
+	ev, err := model.Evaluate(ds)
+	if err != nil {
+		return err
+	}
+	fmt.Println(ev)
+	if confusion {
+		fmt.Print(ev.ConfusionTable())
+	}
+	return nil
+}
+
+func runPredict(args []string) error {
+	fs := newFlagSet("predict", "IMAGE...", "Predict the digit in each PNG or JPEG image with a checkpoint. Images may be any\n"+
+		"size, colour or grey, dark ink on light paper or the reverse: each is framed like an MNIST digit first.")
+	var checkpoint, backendName string
+	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint file (required)")
+	backendFlag(fs, &backendName)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if checkpoint == "" {
+		return usageError{fmt.Errorf("-checkpoint is required")}
+	}
+	if fs.NArg() == 0 {
+		return usageError{fmt.Errorf("no images given")}
+	}
+	var pixels [][]uint8
+	for _, path := range fs.Args() {
+		p, err := mnist.ReadImage(path)
+		if err != nil {
+			return err
+		}
+		pixels = append(pixels, p)
+	}
+	if err := setBackend(backendName); err != nil {
+		return err
+	}
+	backend, err := mnist.NewBackend()
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	model, err := mnist.LoadModel(backend, checkpoint)
+	if err != nil {
+		return err
+	}
+	preds, err := model.Predict(pixels...)
+	if err != nil {
+		return err
+	}
+	for i, p := range preds {
+		fmt.Printf("%s: %d  scores", fs.Arg(i), p.Digit)
+		for d, s := range p.Scores {
+			fmt.Printf(" %d:%.3f", d, s)
+		}
+		fmt.Println()
+	}
+	return nil
+}

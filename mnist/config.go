@@ -1,0 +1,107 @@
+package mnist
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+)
+
+// The course's hyper-parameters, in one place. Chapter 3 (网络结构) trains
+// both networks with these values; later chapters change them explicitly.
+const (
+	DefaultBatchSize    = 100  // Images per batch (chapter 2, 数据处理).
+	DefaultLearningRate = 0.01 // SGD learning rate, constant (chapter 3).
+	DefaultEpochs       = 10   // Passes over the 50,000 training images (chapter 3).
+	DefaultLogEvery     = 200  // Batches between "epoch, batch, loss" lines (chapter 3).
+	DefaultSeed         = 1    // Seed of initialisation and shuffling.
+)
+
+// QuickEnv is the environment variable that turns on quick mode: when set
+// to a positive number N, training stops each epoch after N batches and
+// says so in its log. Notebooks and tests use it to run in seconds; the
+// course's numbers need full runs.
+const QuickEnv = "DIGITS_QUICK"
+
+// QuickBatches returns the number of batches per epoch that quick mode
+// allows ($DIGITS_QUICK), or 0 when quick mode is off.
+func QuickBatches() int {
+	n, err := strconv.Atoi(os.Getenv(QuickEnv))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// TrainConfig holds everything that defines a training run. Zero fields
+// take the course's defaults (see WithDefaults).
+type TrainConfig struct {
+	Model     ModelConfig     `json:"model"`
+	Optimizer OptimizerConfig `json:"optimizer"`
+	Epochs    int             `json:"epochs"`
+	BatchSize int             `json:"batch_size"`
+	DropLast  bool            `json:"drop_last,omitempty"`
+	Scale     PixelScale      `json:"pixel_scale,omitempty"` // Range of the input pixels; [0, 1] by default.
+	Seed      int64           `json:"seed"`
+	// MaxBatches, when positive, ends each epoch after that many batches
+	// (quick mode); 0 takes $DIGITS_QUICK, and otherwise means every batch.
+	MaxBatches int `json:"max_batches,omitempty"`
+	LogEvery   int `json:"log_every"`
+
+	// Log receives the course's log lines ("epoch 0, batch 200, loss 2.81");
+	// nil means no log.
+	Log io.Writer `json:"-"`
+	// OnBatch, when set, is called after every batch: the hook of progress
+	// bars and of live displays in notebooks.
+	OnBatch func(Progress) `json:"-"`
+	// CheckpointPath, when set, is where a checkpoint is written after every
+	// epoch (atomically: the previous one stays intact until the new one is
+	// complete).
+	CheckpointPath string `json:"-"`
+}
+
+// WithDefaults returns c with zero fields set to the course's values.
+func (c TrainConfig) WithDefaults() TrainConfig {
+	c.Model = c.Model.WithDefaults()
+	if c.Optimizer.Kind == "" {
+		c.Optimizer.Kind = SGD
+	}
+	if c.Optimizer.LearningRate == 0 {
+		c.Optimizer.LearningRate = DefaultLearningRate
+	}
+	if c.Epochs == 0 {
+		c.Epochs = DefaultEpochs
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = DefaultLogEvery
+	}
+	if c.MaxBatches == 0 {
+		c.MaxBatches = QuickBatches()
+	}
+	return c
+}
+
+// Validate returns an error describing what is wrong with c, if anything.
+func (c TrainConfig) Validate() error {
+	c = c.WithDefaults()
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	if err := c.Optimizer.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Epochs < 0:
+		return fmt.Errorf("mnist: epochs %d must be positive", c.Epochs)
+	case c.BatchSize < 0:
+		return fmt.Errorf("mnist: batch size %d must be positive", c.BatchSize)
+	case c.LogEvery < 0:
+		return fmt.Errorf("mnist: log interval %d must be positive", c.LogEvery)
+	case c.MaxBatches < 0:
+		return fmt.Errorf("mnist: max batches %d must be positive", c.MaxBatches)
+	}
+	return nil
+}

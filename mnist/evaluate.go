@@ -1,0 +1,122 @@
+package mnist
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Evaluation is how well a model does on a data set. Chapter 4 (损失函数)
+// introduces accuracy; chapter 7 (训练调试与优化) evaluation on held-out data.
+type Evaluation struct {
+	Mode     Mode
+	Images   int
+	Loss     float64 // Mean loss over the images.
+	Accuracy float64 // Fraction of images whose predicted digit is right.
+	// Confusion[label][predicted] counts the images of each digit by the
+	// digit predicted for them.
+	Confusion [NumClasses][NumClasses]int
+}
+
+// String summarises the evaluation in one line.
+func (e *Evaluation) String() string {
+	return fmt.Sprintf("%s: %d images, loss %.4f, accuracy %.2f%%", e.Mode, e.Images, e.Loss, 100*e.Accuracy)
+}
+
+// ConfusionTable returns the confusion matrix as text, one row per true
+// digit, one column per predicted digit.
+func (e *Evaluation) ConfusionTable() string {
+	var sb strings.Builder
+	sb.WriteString("label\\pred")
+	for p := range NumClasses {
+		fmt.Fprintf(&sb, "%6d", p)
+	}
+	sb.WriteString("\n")
+	for l := range NumClasses {
+		fmt.Fprintf(&sb, "%10d", l)
+		for p := range NumClasses {
+			fmt.Fprintf(&sb, "%6d", e.Confusion[l][p])
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+// Evaluate runs the model over every image of ds, in batches, and returns
+// its mean loss, accuracy and confusion matrix. For regression models the
+// predicted digit is the output rounded and clipped to 0-9.
+func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
+	loader, err := m.Loader(ds)
+	if err != nil {
+		return nil, err
+	}
+	e := &Evaluation{Mode: ds.Mode}
+	var lossSum float64
+	correct := 0
+	for b := range loader.Epoch(0) {
+		images, labels := m.batchTensors(b)
+		loss, digits, err := m.eval.Call(images, labels)
+		if err != nil {
+			return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
+		}
+		lossSum += float64(tensors.ToScalar[float32](loss)) * float64(b.Size())
+		for i, d := range tensors.MustCopyFlatData[int32](digits) {
+			label := b.Labels[i]
+			e.Confusion[label][d]++
+			if d == label {
+				correct++
+			}
+		}
+		e.Images += b.Size()
+		loss.FinalizeAll()
+		digits.FinalizeAll()
+	}
+	e.Loss = lossSum / float64(e.Images)
+	e.Accuracy = float64(correct) / float64(e.Images)
+	return e, nil
+}
+
+// Prediction is the digit a model sees in one image, with its score for
+// every digit (probabilities for classification models).
+type Prediction struct {
+	Digit  int
+	Scores [NumClasses]float32
+}
+
+// Predict returns the model's prediction for each image, given as
+// NumPixels raw pixels (0 background, 255 ink), as [ReadImage] returns them.
+// Chapter 9 (动转静 / 部署) introduces inference.
+func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
+	if len(pixels) == 0 {
+		return nil, nil
+	}
+	ds := &Dataset{Mode: Eval, Labels: make([]uint8, len(pixels))}
+	for i, p := range pixels {
+		if len(p) != NumPixels {
+			return nil, fmt.Errorf("mnist: image %d has %d pixels, want %d", i, len(p), NumPixels)
+		}
+		ds.Pixels = append(ds.Pixels, p...)
+	}
+	loader, err := m.Loader(ds)
+	if err != nil {
+		return nil, err
+	}
+	var preds []Prediction
+	for b := range loader.Epoch(0) {
+		images, _ := m.batchTensors(b)
+		scores, digits, err := m.infer.Call(images)
+		if err != nil {
+			return nil, fmt.Errorf("mnist: predicting: %w", err)
+		}
+		flatScores := tensors.MustCopyFlatData[float32](scores)
+		for i, d := range tensors.MustCopyFlatData[int32](digits) {
+			p := Prediction{Digit: int(d)}
+			copy(p.Scores[:], flatScores[i*NumClasses:])
+			preds = append(preds, p)
+		}
+		scores.FinalizeAll()
+		digits.FinalizeAll()
+	}
+	return preds, nil
+}
