@@ -71,11 +71,25 @@ func Download(ctx context.Context, dir string, log io.Writer) (map[string]string
 	return res, nil
 }
 
-// LoadDefault downloads the data into [DefaultDataDir] if needed (quietly)
-// and loads the data set of the given mode: the one-liner notebooks use.
+// Ensure makes sure dir holds the four MNIST files, downloading (quietly,
+// with [Download]) only when one is missing. Files already there are used as
+// they are, so a directory of other IDX data in the same layout (Fashion-MNIST,
+// say) works too; `digits data` verifies the canonical hashes.
+func Ensure(dir string) error {
+	for _, f := range canonicalFiles {
+		if _, err := os.Stat(filepath.Join(dir, f.Name)); err != nil {
+			_, err := Download(context.Background(), dir, nil)
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadDefault makes sure [DefaultDataDir] holds the data ([Ensure]) and
+// loads the data set of the given mode: the one-liner notebooks use.
 func LoadDefault(mode Mode) (*Dataset, error) {
 	dir := DefaultDataDir()
-	if _, err := Download(context.Background(), dir, nil); err != nil {
+	if err := Ensure(dir); err != nil {
 		return nil, err
 	}
 	return Load(dir, mode)

@@ -6,7 +6,7 @@
 #   1. a Python virtual environment (.venv) with the pinned JupyterLab,
 #      notebook runner and test packages of requirements.txt;
 #   2. GoNB, goimports and gopls built from the versions pinned in go.mod,
-#      and the `digits` command, into .venv/bin;
+#      and the `digits` command (with ONNX export: -tags onnx), into .venv/bin;
 #   3. the GoNB kernel, registered inside .venv (not in ~/.local/share/jupyter);
 #   4. the XLA CPU PJRT plugin of requirements-xla.txt, copied where go-xla
 #      finds it ($PLUGIN_DIR, default ~/.local/lib/go-xla);
@@ -47,7 +47,18 @@ fi
 # 2. Go tools, from the versions pinned in go.mod (go build is a no-op when
 #    nothing changed).
 say "building gonb, goimports, gopls and digits into $VENV/bin"
-(cd "$ROOT" && go build -o "$VENV/bin/" github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls ./cmd/digits)
+(cd "$ROOT" && go build -o "$VENV/bin/" github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls \
+  && go build -tags onnx -o "$VENV/bin/" ./cmd/digits)
+
+# The environment that Go programs of the course need: the ONNX Runtime
+# library of the onnxruntime wheel (for the ONNX export) and the build tag
+# that compiles the export in. The Makefile and the kernel read this file.
+onnx_lib=$("$VENV/bin/python" -c 'import glob, os, onnxruntime as o; print(sorted(glob.glob(os.path.join(os.path.dirname(o.__file__), "capi", "libonnxruntime.so*")))[0])')
+cat > "$VENV/digits.env" <<ENV
+export ONNXRUNTIME_SHARED_LIBRARY_PATH=$onnx_lib
+export GOFLAGS="-tags=onnx"
+export GOMLX_NO_AUTO_INSTALL=1
+ENV
 
 # 3. The GoNB kernel, inside the environment: Jupyter finds kernels under
 #    sys.prefix/share/jupyter. Its env puts go and the tools on PATH and tells
@@ -55,15 +66,16 @@ say "building gonb, goimports, gopls and digits into $VENV/bin"
 kernel_dir="$VENV/share/jupyter/kernels/gonb"
 mkdir -p "$kernel_dir"
 go_bin=$(dirname "$(command -v go)")
-"$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" <<'PY'
+"$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" "$onnx_lib" <<'PY'
 import json, sys
-path, gonb, bins, root = sys.argv[1:]
+path, gonb, bins, root, onnx_lib = sys.argv[1:]
 spec = {
     "argv": [gonb, "--kernel", "{connection_file}"],
     "display_name": "Go (gonb)",
     "language": "go",
     "interrupt_mode": "message",
-    "env": {"PATH": bins + ":${PATH}", "GOMLX_NO_AUTO_INSTALL": "1", "DIGITS_ROOT": root},
+    "env": {"PATH": bins + ":${PATH}", "GOMLX_NO_AUTO_INSTALL": "1", "DIGITS_ROOT": root,
+            "ONNXRUNTIME_SHARED_LIBRARY_PATH": onnx_lib, "GOFLAGS": "-tags=onnx"},
 }
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -27,11 +26,9 @@ func setBackend(backend string) error {
 	return os.Setenv("GOMLX_BACKEND", backend)
 }
 
-// ensureData fetches and verifies the MNIST files in dir, quietly when they
-// are already there.
+// ensureData fetches the MNIST files into dir if any is missing.
 func ensureData(dir string) error {
-	_, err := mnist.Download(context.Background(), dir, nil)
-	return err
+	return mnist.Ensure(dir)
 }
 
 // newProgressBar returns a training progress hook that redraws one line on

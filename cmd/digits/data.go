@@ -43,7 +43,7 @@ func runJSON(args []string) error {
 	if out == "" {
 		out = filepath.Join(dir, mnist.CourseJSONFile)
 	}
-	if _, err := mnist.Download(context.Background(), dir, nil); err != nil {
+	if err := mnist.Ensure(dir); err != nil {
 		return err
 	}
 	var sets []*mnist.Dataset

@@ -1,8 +1,13 @@
 // Command digits does the course's work from a terminal: it fetches the
-// MNIST data, converts it to the course's JSON file and checks the backend.
+// MNIST data, trains, evaluates and exports the course's networks, predicts
+// digits in images and checks the backend.
 //
 // Usage:
 //
+//	digits train [flags]                  train a network (chapter 3 by default)
+//	digits eval -checkpoint FILE          loss, accuracy and confusion matrix
+//	digits predict -checkpoint FILE IMAGE...
+//	digits export -checkpoint FILE        static ONNX model (built with -tags onnx)
 //	digits data [-data DIR]               fetch and verify the MNIST files
 //	digits json [-data DIR] [-o FILE]     write the course's mnist.json.gz
 //	digits backend                        say which GoMLX backend runs, and test it
@@ -30,6 +35,7 @@ var commands = []command{
 	{"train", "train a network of the course, log its loss, save checkpoints and the loss curve", runTrain},
 	{"eval", "evaluate a checkpoint on the valid or eval images: loss, accuracy, confusion matrix", runEval},
 	{"predict", "predict the digit in PNG or JPEG images with a checkpoint", runPredict},
+	{"export", "export a checkpoint as a static ONNX model and check it predicts as the checkpoint", runExport},
 	{"backend", "print which GoMLX backend is chosen and why, and run a small computation on it", runBackend},
 }
 
