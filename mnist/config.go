@@ -14,8 +14,16 @@ const (
 	DefaultLearningRate = 0.01 // SGD learning rate, constant (chapter 3).
 	DefaultEpochs       = 10   // Passes over the 50,000 training images (chapter 3).
 	DefaultLogEvery     = 200  // Batches between "epoch, batch, loss" lines (chapter 3).
-	DefaultSeed         = 1    // Seed of initialisation and shuffling.
+	DefaultSeed         = 4    // Seed of initialisation and shuffling; see below.
 )
+
+// About DefaultSeed: trained as a regression of the digit (chapter 3), the
+// CNN can sit on a plateau where it predicts the average digit for every
+// image (loss near 8.3, the variance of the labels) before it starts to
+// learn. Measured with the course's settings: seeds 1 and 2 were still there
+// after two epochs, seeds 3 and 4 left it during epoch 0, seed 4 by batch
+// 100. The default is a seed that reproduces the course's published curve;
+// chapter 3's exercises ask students to try others.
 
 // QuickEnv is the environment variable that turns on quick mode: when set
 // to a positive number N, training stops each epoch after N batches and

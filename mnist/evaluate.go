@@ -91,12 +91,9 @@ func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 	if len(pixels) == 0 {
 		return nil, nil
 	}
-	ds := &Dataset{Mode: Eval, Labels: make([]uint8, len(pixels))}
-	for i, p := range pixels {
-		if len(p) != NumPixels {
-			return nil, fmt.Errorf("mnist: image %d has %d pixels, want %d", i, len(p), NumPixels)
-		}
-		ds.Pixels = append(ds.Pixels, p...)
+	ds, err := imagesDataset(pixels)
+	if err != nil {
+		return nil, err
 	}
 	loader, err := m.Loader(ds)
 	if err != nil {
@@ -119,4 +116,17 @@ func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 		digits.FinalizeAll()
 	}
 	return preds, nil
+}
+
+// imagesDataset gathers images of NumPixels raw pixels into an unlabelled
+// data set (labels 0), in eval mode so that its order is kept.
+func imagesDataset(pixels [][]uint8) (*Dataset, error) {
+	ds := &Dataset{Mode: Eval, Labels: make([]uint8, len(pixels))}
+	for i, p := range pixels {
+		if len(p) != NumPixels {
+			return nil, fmt.Errorf("mnist: image %d has %d pixels, want %d", i, len(p), NumPixels)
+		}
+		ds.Pixels = append(ds.Pixels, p...)
+	}
+	return ds, nil
 }

@@ -283,12 +283,9 @@ func (o *ONNXModel) Predict(pixels ...[]uint8) (preds []Prediction, err error) {
 	if len(pixels) == 0 {
 		return nil, nil
 	}
-	ds := &Dataset{Mode: Eval, Labels: make([]uint8, len(pixels))}
-	for i, p := range pixels {
-		if len(p) != NumPixels {
-			return nil, fmt.Errorf("mnist: image %d has %d pixels, want %d", i, len(p), NumPixels)
-		}
-		ds.Pixels = append(ds.Pixels, p...)
+	ds, err := imagesDataset(pixels)
+	if err != nil {
+		return nil, err
 	}
 	// The loader scales and shapes the pixels exactly as for the model
 	// exported ([Model.Loader]).

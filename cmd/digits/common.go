@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
+
 	"github.com/godigits/digits/mnist"
 )
 
@@ -18,12 +20,30 @@ func backendFlag(fs *flag.FlagSet, backend *string) {
 	fs.StringVar(backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda or xla:/path/plugin.so (default: chosen automatically, or $GOMLX_BACKEND)")
 }
 
-// setBackend makes the -backend flag override $GOMLX_BACKEND.
-func setBackend(backend string) error {
-	if backend == "" {
-		return nil
+// startBackend makes the -backend flag (when set) override $GOMLX_BACKEND
+// and starts the backend.
+func startBackend(name string) (compute.Backend, error) {
+	if name != "" {
+		if err := os.Setenv("GOMLX_BACKEND", name); err != nil {
+			return nil, err
+		}
 	}
-	return os.Setenv("GOMLX_BACKEND", backend)
+	return mnist.NewBackend()
+}
+
+// loadCheckpoint starts the backend and loads the checkpoint at path on it;
+// release frees the backend once the model is no longer needed.
+func loadCheckpoint(backendName, path string) (m *mnist.Model, release func(), err error) {
+	backend, err := startBackend(backendName)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err = mnist.LoadModel(backend, path)
+	if err != nil {
+		backend.Finalize()
+		return nil, nil, err
+	}
+	return m, backend.Finalize, nil
 }
 
 // ensureData fetches the MNIST files into dir if any is missing.

@@ -28,9 +28,6 @@ func runEval(args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := setBackend(backendName); err != nil {
-		return err
-	}
 	if err := ensureData(dataDir); err != nil {
 		return err
 	}
@@ -38,15 +35,11 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend, err := mnist.NewBackend()
+	model, release, err := loadCheckpoint(backendName, checkpoint)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
-	model, err := mnist.LoadModel(backend, checkpoint)
-	if err != nil {
-		return err
-	}
+	defer release()
 	fmt.Printf("%s: %s, trained %d epochs (%d steps)\n", checkpoint, model.Config.Model, model.Epoch, model.Step)
 	ev, err := model.Evaluate(ds)
 	if err != nil {
@@ -85,18 +78,11 @@ func runPredict(args []string) error {
 		}
 		pixels = append(pixels, p)
 	}
-	if err := setBackend(backendName); err != nil {
-		return err
-	}
-	backend, err := mnist.NewBackend()
+	model, release, err := loadCheckpoint(backendName, checkpoint)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
-	model, err := mnist.LoadModel(backend, checkpoint)
-	if err != nil {
-		return err
-	}
+	defer release()
 	preds, err := model.Predict(pixels...)
 	if err != nil {
 		return err

@@ -36,9 +36,6 @@ func runExport(args []string) error {
 	if !mnist.ONNXSupported {
 		return mnist.ErrNoONNX
 	}
-	if err := setBackend(backendName); err != nil {
-		return err
-	}
 	if err := ensureData(dataDir); err != nil {
 		return err
 	}
@@ -46,15 +43,11 @@ func runExport(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend, err := mnist.NewBackend()
+	model, release, err := loadCheckpoint(backendName, checkpoint)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
-	model, err := mnist.LoadModel(backend, checkpoint)
-	if err != nil {
-		return err
-	}
+	defer release()
 	if err := model.ExportONNX(out, batch); err != nil {
 		return err
 	}

@@ -87,14 +87,11 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := setBackend(f.backend); err != nil {
-		return err
-	}
 	trainDS, validDS, err := loadTrainValid(f.dataDir)
 	if err != nil {
 		return err
 	}
-	backend, err := mnist.NewBackend()
+	backend, err := startBackend(f.backend)
 	if err != nil {
 		return err
 	}
