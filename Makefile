@@ -40,8 +40,11 @@ test: setup test-go test-notebooks
 test-go:
 	. $(VENV)/digits.env && go vet ./... && DIGITS_PYTHON=$(VENV)/bin/python go test -count=1 ./...
 
+# The notebooks run in quick mode here (DIGITS_QUICK batches per epoch, 20
+# unless set): every training cell says so in its output.
 test-notebooks:
-	. $(VENV)/digits.env && python -m pytest -v tests
+	@echo "notebooks: QUICK MODE, $${DIGITS_QUICK:-20} batches per epoch (make notebooks runs them in full)"
+	. $(VENV)/digits.env && DIGITS_QUICK=$${DIGITS_QUICK:-20} python -m pytest -v tests
 
 notebooks: setup
 	. $(VENV)/digits.env && python tests/run_notebooks.py --inplace notebooks/*.ipynb

@@ -10,7 +10,8 @@
 //     [Linear] model trained as a [Regression] of the digit.
 //   - Chapter 2, 数据处理 (data processing): [Load], [Mode], [Dataset] and
 //     [Loader] read the IDX files, split them, check them and yield shuffled
-//     batches of 100; [ReadCourseJSON] and [WriteCourseJSON] handle the
+//     batches of 100; [Prefetch] prepares batches ahead in a goroutine;
+//     [ReadCourseJSON] and [WriteCourseJSON] handle the
 //     course's own mnist.json.gz.
 //   - Chapter 3, 网络结构 (network structure): [BuildModel] with the [MLP] and
 //     the [CNN]; [NewModel] and [Model.Train] train them with the defaults of

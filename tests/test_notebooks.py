@@ -4,17 +4,25 @@ Each test fails if a cell fails (Go compile error, panic, non-zero exit) or
 if a cell misses the output its metadata expects (a picture, a line of text).
 """
 
+import os
 import pathlib
 
 import pytest
 
 import run_notebooks
 
+# Notebooks run in the package's quick mode here: training stops each epoch
+# after this many batches, and every training notebook says so in its output.
+# `make notebooks` runs them in full.
+QUICK_BATCHES = "20"
+os.environ.setdefault("DIGITS_QUICK", QUICK_BATCHES)
+
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found in notebooks/"
+    print(f"notebooks run in QUICK MODE: DIGITS_QUICK={os.environ['DIGITS_QUICK']} batches per epoch")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

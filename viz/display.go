@@ -13,6 +13,9 @@ import (
 func Display(svg string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplaySVG(svg)
+		// Wait until GoNB has the picture: a cell's program may end right
+		// after this call, and what is still in the pipe would be lost.
+		gonbui.Sync()
 		return
 	}
 	fmt.Printf("(an SVG picture of %d bytes: display it in a notebook or write it with viz.WriteFile)\n", len(svg))

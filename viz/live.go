@@ -58,7 +58,10 @@ type liveOutput interface {
 type gonbOutput struct{}
 
 func (gonbOutput) updateHTML(id, html string) { gonbui.UpdateHTML(id, html) }
-func (gonbOutput) displayHTML(html string)    { gonbui.DisplayHTML(html) }
+func (gonbOutput) displayHTML(html string) {
+	gonbui.DisplayHTML(html)
+	gonbui.Sync() // The final picture must reach GoNB before the cell's program ends.
+}
 
 // maxCurvePoints is the most points the loss curve draws; beyond it
 // consecutive batches are averaged.
