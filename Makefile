@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-notebooks notebooks fuzz clean
+.PHONY: all run setup lab test test-go test-notebooks test-browser notebooks fuzz clean
 
 all: test
 
@@ -33,7 +33,7 @@ run: setup
 lab: setup
 	. $(VENV)/digits.env && jupyter lab --notebook-dir=$(CURDIR)/notebooks --port=$(LAB_PORT)
 
-test: setup test-go test-notebooks
+test: setup test-go test-notebooks test-browser
 
 # digits.env (written by setup) holds the ONNX Runtime library path and the
 # onnx build tag, so the export and its tests are built and run too.
@@ -45,6 +45,12 @@ test-go:
 test-notebooks:
 	@echo "notebooks: QUICK MODE, $${DIGITS_QUICK:-20} batches per epoch (make notebooks runs them in full)"
 	. $(VENV)/digits.env && DIGITS_QUICK=$${DIGITS_QUICK:-20} python -m pytest -v tests
+
+# JupyterLab driven by Debian's Chromium through Playwright: runs the network
+# structure notebook (quick mode) and checks its loss plot is visible; the
+# screenshot is kept in testoutput/browser/.
+test-browser:
+	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/browser/test_browser.sh
 
 notebooks: setup
 	. $(VENV)/digits.env && python tests/run_notebooks.py --inplace notebooks/*.ipynb

@@ -11,7 +11,9 @@
 #   4. the XLA CPU PJRT plugin of requirements-xla.txt, copied where go-xla
 #      finds it ($PLUGIN_DIR, default ~/.local/lib/go-xla);
 #   5. the MNIST files, fetched and verified ($DIGITS_DATA, default
-#      ~/.cache/digits/mnist).
+#      ~/.cache/digits/mnist);
+#   6. for the browser test: Debian's Chromium (when root or sudo allows) and
+#      the pinned playwright-core of tests/browser (npm ci).
 #
 # Settings (environment variables): VENV, PLUGIN_DIR, DIGITS_DATA, PYTHON.
 # Prerequisites: Go >= 1.26 with a C compiler (cgo), Python >= 3.10 with venv.
@@ -116,5 +118,28 @@ fi
 
 # 5. MNIST data.
 "$VENV/bin/digits" data
+
+# 6. Browser test tools: Chromium from Debian, Playwright from npm. Without
+#    them the browser test says it is skipped (and fails under CI=true).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian's chromium for the browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif sudo -n true 2>/dev/null; then
+    say "installing Debian's chromium for the browser test"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "no /usr/bin/chromium and no root: the browser test will be skipped (apt-get install chromium)"
+  fi
+fi
+lock_hash=$(sha256sum < "$ROOT/tests/browser/package-lock.json" | cut -c1-16)
+if [ "$(cat "$ROOT/tests/browser/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+  if command -v npm >/dev/null; then
+    say "installing playwright-core for the browser test"
+    npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --silent && echo "$lock_hash" > "$ROOT/tests/browser/node_modules/.lock-hash"
+  else
+    say "no npm: the browser test will be skipped"
+  fi
+fi
 
 say "done"

@@ -112,12 +112,23 @@ func (p LinePlot) SVG() (string, error) {
 		// Legend, top right, one line per named series.
 		if s.Name != "" {
 			ly := top + 14 + float64(i)*18
-			fmt.Fprintf(&sb, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s" stroke-width="3"/>`, left+pw-150, left+pw-128, ly, ly, color)
-			fmt.Fprintf(&sb, `<text x="%g" y="%g" dominant-baseline="middle">%s</text>`, left+pw-122, ly, html.EscapeString(s.Name))
+			lx := left + pw - legendWidth(p.Series)
+			fmt.Fprintf(&sb, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s" stroke-width="3"/>`, lx, lx+22, ly, ly, color)
+			fmt.Fprintf(&sb, `<text x="%g" y="%g" dominant-baseline="middle">%s</text>`, lx+28, ly, html.EscapeString(s.Name))
 		}
 	}
 	sb.WriteString(`</svg>`)
 	return sb.String(), nil
+}
+
+// legendWidth estimates the width of the legend box, from the longest
+// series name at about 7 pixels a character of 12-pixel sans-serif text.
+func legendWidth(series []Series) float64 {
+	longest := 0
+	for _, s := range series {
+		longest = max(longest, len([]rune(s.Name)))
+	}
+	return float64(longest)*7 + 40
 }
 
 // niceTicks returns about n round tick values covering [lo, hi]: steps of 1,
