@@ -44,7 +44,7 @@ test-go:
 # unless set): every training cell says so in its output.
 test-notebooks:
 	@echo "notebooks: QUICK MODE, $${DIGITS_QUICK:-20} batches per epoch (make notebooks runs them in full)"
-	. $(VENV)/digits.env && DIGITS_QUICK=$${DIGITS_QUICK:-20} python -m pytest -v tests
+	. $(VENV)/digits.env && DIGITS_QUICK=$${DIGITS_QUICK:-20} python -m pytest -v --durations=0 tests
 
 # JupyterLab driven by Debian's Chromium through Playwright: runs the network
 # structure notebook (quick mode) and checks its loss plot is visible; the
