@@ -46,9 +46,13 @@ func loadCheckpoint(backendName, path string) (m *mnist.Model, release func(), e
 	return m, backend.Finalize, nil
 }
 
-// ensureData fetches the MNIST files into dir if any is missing.
-func ensureData(dir string) error {
-	return mnist.Ensure(dir)
+// loadData fetches the MNIST files into dir if any is missing, then loads
+// the data set of the given mode.
+func loadData(dir string, mode mnist.Mode) (*mnist.Dataset, error) {
+	if err := mnist.Ensure(dir); err != nil {
+		return nil, err
+	}
+	return mnist.Load(dir, mode)
 }
 
 // newProgressBar returns a training progress hook that redraws one line on

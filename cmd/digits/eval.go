@@ -28,10 +28,7 @@ func runEval(args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := ensureData(dataDir); err != nil {
-		return err
-	}
-	ds, err := mnist.Load(dataDir, m)
+	ds, err := loadData(dataDir, m)
 	if err != nil {
 		return err
 	}

@@ -36,10 +36,7 @@ func runExport(args []string) error {
 	if !mnist.ONNXSupported {
 		return mnist.ErrNoONNX
 	}
-	if err := ensureData(dataDir); err != nil {
-		return err
-	}
-	ds, err := mnist.Load(dataDir, mnist.Eval)
+	ds, err := loadData(dataDir, mnist.Eval)
 	if err != nil {
 		return err
 	}

@@ -143,13 +143,10 @@ func runTrain(args []string) error {
 
 // loadTrainValid fetches the data if needed and loads the train and valid sets.
 func loadTrainValid(dir string) (trainDS, validDS *mnist.Dataset, err error) {
-	if err := ensureData(dir); err != nil {
+	if trainDS, err = loadData(dir, mnist.Train); err != nil {
 		return nil, nil, err
 	}
-	if trainDS, err = mnist.Load(dir, mnist.Train); err != nil {
-		return nil, nil, err
-	}
-	if validDS, err = mnist.Load(dir, mnist.Valid); err != nil {
+	if validDS, err = loadData(dir, mnist.Valid); err != nil {
 		return nil, nil, err
 	}
 	return trainDS, validDS, nil
