@@ -13,8 +13,10 @@ saves the executed notebooks in place.
 """
 
 import argparse
+import os
 import re
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -77,10 +79,21 @@ def execute(path, save_to=None):
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT, allow_errors=False)
     start = time.monotonic()
     problems = []
-    try:
-        client.execute()
-    except CellExecutionError as err:
-        problems.append(str(err)[-3000:])
+    # Each run gets its own temporary directory (the kernel inherits TMPDIR),
+    # so the checkpoints a notebook keeps there between cells cannot be
+    # overwritten by another run of the same notebook.
+    saved_tmpdir = os.environ.get("TMPDIR")
+    with tempfile.TemporaryDirectory(prefix="digits-nb-") as tmp:
+        os.environ["TMPDIR"] = tmp
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            problems.append(str(err)[-3000:])
+        finally:
+            if saved_tmpdir is None:
+                del os.environ["TMPDIR"]
+            else:
+                os.environ["TMPDIR"] = saved_tmpdir
     problems += check(nb)
     seconds = time.monotonic() - start
     if save_to and not problems:
