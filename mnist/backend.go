@@ -67,7 +67,7 @@ func ChooseBackend() BackendChoice {
 func NewBackend() (compute.Backend, error) {
 	choice := ChooseBackend()
 	backend, err := StartBackend(choice.Config)
-	if err != nil && choice.Reason != "set by "+compute.ConfigEnvVar {
+	if err != nil && os.Getenv(compute.ConfigEnvVar) == "" { // Chosen automatically, not by the user.
 		fmt.Fprintf(os.Stderr, "%v; falling back to the pure-Go backend\n", err)
 		choice = BackendChoice{Config: "go", Reason: "the XLA plugin " + choice.Plugin + " failed to load"}
 		backend, err = StartBackend(choice.Config)

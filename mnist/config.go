@@ -50,7 +50,7 @@ type TrainConfig struct {
 	BatchSize int             `json:"batch_size"`
 	DropLast  bool            `json:"drop_last,omitempty"`
 	Scale     PixelScale      `json:"pixel_scale,omitempty"` // Range of the input pixels; [0, 1] by default.
-	Seed      int64           `json:"seed"` // 0 means DefaultSeed.
+	Seed      int64           `json:"seed"`                  // 0 means DefaultSeed.
 	// MaxBatches, when positive, ends each epoch after that many batches
 	// (quick mode); 0 takes $DIGITS_QUICK, and otherwise means every batch.
 	MaxBatches int `json:"max_batches,omitempty"`

@@ -1,7 +1,6 @@
 package viz
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -43,11 +42,7 @@ func TestConfusionMatrix(t *testing.T) {
 			if got := counts["text.count"]; got != tc.wantCounts {
 				t.Errorf("got %d counts written, want %d", got, tc.wantCounts)
 			}
-			for _, want := range append(tc.wantInText, ">true digit<", ">predicted digit<") {
-				if !strings.Contains(svg, want) {
-					t.Errorf("got an SVG without %q", want)
-				}
-			}
+			checkContains(t, svg, append(tc.wantInText, ">true digit<", ">predicted digit<")...)
 		})
 	}
 }

@@ -52,9 +52,9 @@ func DigitGrid(digits []Digit, cols int) (string, error) {
 			img.SetGray(x0+p%side, y0+p/side, color.Gray{Y: 255 - v}) // Dark ink on white.
 		}
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("viz: encoding digits: %w", err)
+	href, err := pngDataURI(img)
+	if err != nil {
+		return "", err
 	}
 	cell := digitSide + gridPad
 	width, height := cols*cell+gridPad, rows*(cell+captionSize)+gridPad
@@ -63,7 +63,6 @@ func DigitGrid(digits []Digit, cols int) (string, error) {
 		width, height, width, height)
 	fmt.Fprintf(&sb, `<rect width="100%%" height="100%%" fill="white"/>`)
 	// Each digit is the matching window of the one embedded PNG.
-	href := "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
 	fmt.Fprintf(&sb, `<defs><image id="digits" width="%d" height="%d" image-rendering="pixelated" style="image-rendering:pixelated" href="%s"/></defs>`,
 		cols*digitSide, rows*digitSide, href)
 	for i, d := range digits {
@@ -92,4 +91,14 @@ func DatasetDigits(ds *mnist.Dataset, n int) []Digit {
 		digits[i] = Digit{Pixels: ds.Image(i), Caption: fmt.Sprintf("label %d", ds.Labels[i])}
 	}
 	return digits
+}
+
+// pngDataURI encodes img as PNG in a data: URI, so an SVG can embed its
+// pixels without a separate file.
+func pngDataURI(img image.Image) (string, error) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", fmt.Errorf("viz: encoding pixels as PNG: %w", err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }

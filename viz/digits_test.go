@@ -34,11 +34,7 @@ func TestDigitGrid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range append(tc.wantInText, tc.wantSize, "data:image/png;base64,") {
-				if !strings.Contains(svg, want) {
-					t.Errorf("SVG lacks %q", want)
-				}
-			}
+			checkContains(t, svg, append(tc.wantInText, tc.wantSize, "data:image/png;base64,")...)
 			if n := strings.Count(svg, `<use href="#digits"/>`); n != len(tc.digits) {
 				t.Errorf("got %d digits drawn, want %d", n, len(tc.digits))
 			}

@@ -1,13 +1,10 @@
 package viz
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"html"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"strings"
 )
@@ -129,9 +126,9 @@ const tileSide = 56.0
 // laid out in rows of cols, each with its label below it, the title above
 // and a note at the bottom. The pixels are embedded as one PNG, drawn sharp.
 func tileGrid(img image.Image, tw, th int, labels []string, cols int, title, note string) (string, error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("viz: encoding tiles: %w", err)
+	href, err := pngDataURI(img)
+	if err != nil {
+		return "", err
 	}
 	rows := (len(labels) + cols - 1) / cols
 	scale := tileSide / float64(max(tw, th))
@@ -145,7 +142,6 @@ func tileGrid(img image.Image, tw, th int, labels []string, cols int, title, not
 		width, height, width, height)
 	sb.WriteString(`<rect width="100%" height="100%" fill="white"/>`)
 	fmt.Fprintf(&sb, `<text x="%.6g" y="21" font-size="15" text-anchor="middle">%s</text>`, width/2, html.EscapeString(title))
-	href := "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
 	fmt.Fprintf(&sb, `<defs><image id="tiles" width="%.6g" height="%.6g" preserveAspectRatio="none" image-rendering="pixelated" style="image-rendering:pixelated" href="%s"/></defs>`,
 		float64(cols)*dw, float64(rows)*dh, href)
 	for i, label := range labels {

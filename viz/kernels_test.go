@@ -2,7 +2,6 @@ package viz
 
 import (
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -50,11 +49,7 @@ func TestKernels(t *testing.T) {
 			if got := counts["image"]; got != 1 {
 				t.Errorf("got %d embedded images, want 1", got)
 			}
-			for _, want := range append(tc.wantInText, "data:image/png;base64,", ">conv1 &amp; co<") {
-				if !strings.Contains(svg, want) {
-					t.Errorf("got an SVG without %q", want)
-				}
-			}
+			checkContains(t, svg, append(tc.wantInText, "data:image/png;base64,", ">conv1 &amp; co<")...)
 		})
 	}
 }
@@ -86,11 +81,7 @@ func TestFeatureMaps(t *testing.T) {
 			if got := counts["svg.tile"]; got != tc.wantTiles {
 				t.Errorf("got %d tiles, want %d", got, tc.wantTiles)
 			}
-			for _, want := range append(tc.wantInText, "data:image/png;base64,", ">feature maps<") {
-				if !strings.Contains(svg, want) {
-					t.Errorf("got an SVG without %q", want)
-				}
-			}
+			checkContains(t, svg, append(tc.wantInText, "data:image/png;base64,", ">feature maps<")...)
 		})
 	}
 }

@@ -52,3 +52,13 @@ func checkErr(t *testing.T, err error, wantErr string) bool {
 	}
 	return true
 }
+
+// checkContains fails the test for each piece of text the SVG lacks.
+func checkContains(t *testing.T, svg string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(svg, want) {
+			t.Errorf("got an SVG without %q", want)
+		}
+	}
+}
