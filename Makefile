@@ -2,13 +2,19 @@
 #
 #   make run         set up, then train the course's CNN as chapter 3 does
 #   make lab         set up, then open JupyterLab on notebooks/
-#   make test        set up, then run every test (Go, fuzz seeds, notebooks)
+#   make test        set up, then run every test (Go, fuzz seeds, notebooks,
+#                    browser, classroom image: Dockerfile lint, offline
+#                    installation, JupyterHub)
 #   make setup       install everything (idempotent; see scripts/setup.sh)
 #   make notebooks   re-execute the notebooks in place, saving their outputs
 #   make fuzz        run each fuzz target for FUZZTIME (default 30s)
+#   make bench       time the models on GoMLX against PyTorch, JAX and
+#                    PaddlePaddle (installs them into .venv-bench; minutes)
 
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
+BENCH_VENV ?= $(CURDIR)/.venv-bench
+BENCH_FLAGS ?=
 FUZZTIME ?= 30s
 LAB_PORT ?= 8888
 export VENV
@@ -17,7 +23,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-notebooks test-browser notebooks fuzz clean
+.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup clean
 
 all: test
 
@@ -33,12 +39,18 @@ run: setup
 lab: setup
 	. $(VENV)/digits.env && jupyter lab --notebook-dir=$(CURDIR)/notebooks --port=$(LAB_PORT)
 
-test: setup test-go test-notebooks test-browser
+test: setup test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub
 
 # digits.env (written by setup) holds the ONNX Runtime library path and the
 # onnx build tag, so the export and its tests are built and run too.
 test-go:
 	. $(VENV)/digits.env && go vet ./... && DIGITS_PYTHON=$(VENV)/bin/python go test -count=1 ./...
+
+# A smoke run of `digits bench` on the real data: three steps per case, no
+# peers (make bench installs and runs them); it checks the command works,
+# its figures are not measurements and its table says so.
+test-bench:
+	mkdir -p testoutput/bench && . $(VENV)/digits.env && digits bench -steps 3 -batches 100 -peers '' -go-images 100 -o testoutput/bench/smoke.json
 
 # The notebooks run in quick mode here (DIGITS_QUICK batches per epoch, 20
 # unless set): every training cell says so in its output.
@@ -52,6 +64,31 @@ test-notebooks:
 test-browser:
 	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/browser/test_browser.sh
 
+# The classroom image (docker/), without a Docker engine: hadolint over its
+# Dockerfile; its installation (setup.sh in shared mode) into a fresh prefix
+# as an unprivileged user, then notebooks run with the network gone; and two
+# students on a local JupyterHub. Transcripts go to testoutput/.
+test-docker-lint:
+	hadolint --failure-threshold style docker/Dockerfile && echo "hadolint docker/Dockerfile: no findings"
+
+test-offline:
+	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/offline/test_offline.sh
+
+test-hub:
+	bash tests/hub/test_hub.sh
+
+# The benchmark: GoMLX (data on the backend, host batches, pure Go) and the
+# peers PyTorch, JAX and PaddlePaddle (CPU) from bench/requirements-peers.txt,
+# in one run; the table goes to the terminal and testoutput/bench/bench.md,
+# the report to testoutput/bench/bench.json. BENCH_FLAGS adds digits bench
+# flags, e.g. BENCH_FLAGS="-models cnn -batches 100".
+bench: setup bench-setup
+	set -o pipefail; mkdir -p testoutput/bench && . $(VENV)/digits.env && \
+	  digits bench -python $(BENCH_VENV)/bin/python -o testoutput/bench/bench.json $(BENCH_FLAGS) | tee testoutput/bench/bench.md
+
+bench-setup:
+	@bash scripts/setup-bench.sh
+
 notebooks: setup
 	. $(VENV)/digits.env && python tests/run_notebooks.py --inplace notebooks/*.ipynb
 
@@ -60,4 +97,4 @@ fuzz:
 	go test ./mnist -run '^$$' -fuzz '^FuzzReadCourseJSON$$' -fuzztime $(FUZZTIME)
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BENCH_VENV)

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute/gobackend" // Registers the pure-Go backend "go".
-	"github.com/gomlx/go-xla/compute/xla"  // Registers the XLA backend "xla".
+	"github.com/gomlx/compute/gobackend"  // Registers the pure-Go backend "go".
+	"github.com/gomlx/go-xla/compute/xla" // Registers the XLA backend "xla".
 
 	"github.com/godigits/digits/internal/plugin"
 )
@@ -106,4 +106,9 @@ func StartBackend(config string) (backend compute.Backend, err error) {
 func firstLine(err error) error {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return fmt.Errorf("%s", msg)
+}
+
+// IsPureGo tells whether backend is GoMLX's pure-Go backend.
+func IsPureGo(backend compute.Backend) bool {
+	return backend.String() == gobackend.BackendName
 }

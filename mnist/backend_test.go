@@ -131,3 +131,19 @@ func TestBackendsCompute(t *testing.T) {
 		})
 	}
 }
+
+func TestIsPureGo(t *testing.T) {
+	if !IsPureGo(goBackend(t)) {
+		t.Error("IsPureGo(the pure-Go backend) is false")
+	}
+	if choice := ChooseBackend(); choice.Config != "go" {
+		b, err := StartBackend(choice.Config)
+		if err != nil {
+			t.Skipf("no other backend to compare with: %v", err)
+		}
+		defer b.Finalize()
+		if IsPureGo(b) {
+			t.Errorf("IsPureGo(%s) is true", b.Name())
+		}
+	}
+}

@@ -56,6 +56,15 @@ type TrainConfig struct {
 	MaxBatches int `json:"max_batches,omitempty"`
 	LogEvery   int `json:"log_every"`
 
+	// HostBatches builds every batch on the host and copies it to the
+	// backend at each step, instead of keeping the data set on the backend
+	// and gathering batches there (the default; see [Model.Train]).
+	HostBatches bool `json:"host_batches,omitempty"`
+	// StepsPerCall is how many training steps one call of the compiled
+	// training executable runs on the device path; 0 means
+	// [TrainConfig.DefaultStepsPerCall]. The result does not depend on it.
+	StepsPerCall int `json:"steps_per_call,omitempty"`
+
 	// Log receives the course's log lines ("epoch 0, batch 200, loss 2.81");
 	// nil means no log.
 	Log io.Writer `json:"-"`
@@ -113,6 +122,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("mnist: log interval %d must be positive", c.LogEvery)
 	case c.MaxBatches < 0:
 		return fmt.Errorf("mnist: max batches %d must be positive", c.MaxBatches)
+	case c.StepsPerCall < 0:
+		return fmt.Errorf("mnist: steps per call %d must be positive", c.StepsPerCall)
 	}
 	return nil
 }

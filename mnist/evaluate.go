@@ -54,23 +54,43 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 	e := &Evaluation{Mode: ds.Mode}
 	var lossSum float64
 	correct := 0
-	for b := range loader.Epoch(0) {
-		images, labels := m.batchTensors(b)
-		loss, digits, err := m.eval.Call(images, labels)
-		if err != nil {
-			return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
-		}
-		lossSum += float64(tensors.ToScalar[float32](loss)) * float64(b.Size())
+	// add counts one batch: its mean loss and the predicted digits.
+	add := func(loss, digits *tensors.Tensor, labels func(i int) int32) {
+		lossSum += float64(tensors.ToScalar[float32](loss)) * float64(digits.Shape().Dimensions[0])
 		for i, d := range tensors.MustCopyFlatData[int32](digits) {
-			label := b.Labels[i]
+			label := labels(i)
 			e.Confusion[label][d]++
 			if d == label {
 				correct++
 			}
+			e.Images++
 		}
-		e.Images += b.Size()
 		loss.FinalizeAll()
 		digits.FinalizeAll()
+	}
+	if m.Config.HostBatches {
+		for b := range loader.Epoch(0) {
+			images, labels := m.batchTensors(b)
+			loss, digits, err := m.eval.Call(images, labels)
+			if err != nil {
+				return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
+			}
+			add(loss, digits, func(i int) int32 { return b.Labels[i] })
+		}
+	} else {
+		dev, err := m.onDevice(ds)
+		if err != nil {
+			return nil, err
+		}
+		order, bs := loader.Order(0), loader.Config().BatchSize
+		for start := 0; start < len(order); start += bs {
+			rows := order[start:min(start+bs, len(order))]
+			loss, digits, err := m.evalDev.Call(dev.pixels, dev.labels, indexTensor(rows, len(rows)))
+			if err != nil {
+				return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
+			}
+			add(loss, digits, func(i int) int32 { return int32(ds.Labels[rows[i]]) })
+		}
 	}
 	e.Loss = lossSum / float64(e.Images)
 	e.Accuracy = float64(correct) / float64(e.Images)

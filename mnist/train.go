@@ -27,6 +27,12 @@ type Model struct {
 	trainer *train.Trainer
 	infer   *model.ExecTwoOutputs // images -> scores, digits
 	eval    *model.ExecTwoOutputs // images, labels -> mean loss, digits
+
+	// The device path (see device.go): data sets uploaded to the backend,
+	// K training steps per call, evaluation of a gathered batch.
+	devSets map[*Dataset]*deviceSet
+	trainK  *model.Exec           // pixels, labels, rows [K, B] -> losses [K]
+	evalDev *model.ExecTwoOutputs // pixels, labels, rows [B] -> mean loss, digits
 }
 
 // LossRecord is one logged training loss.
@@ -88,7 +94,10 @@ func (m *Model) setup() error {
 		outputs := BuildModel(scope, cfg, images)
 		return Loss(cfg.Task, outputs, labels), PredictedDigits(cfg.Task, outputs)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return m.newDeviceExecs()
 }
 
 // Backend returns the backend the model runs on.
@@ -127,6 +136,10 @@ func (m *Model) Loader(ds *Dataset) (*Loader, error) {
 // Config.CheckpointPath is set. The shuffle of each epoch depends only on the
 // seed and the epoch number, so a run resumed from a checkpoint follows the
 // same path as an uninterrupted one.
+//
+// The data set is uploaded to the backend once and batches are gathered
+// there (see device.go), unless Config.HostBatches asks for batches built on
+// the host.
 func (m *Model) Train(trainDS *Dataset) error {
 	cfg := m.Config
 	loader, err := m.Loader(trainDS)
@@ -138,39 +151,47 @@ func (m *Model) Train(trainDS *Dataset) error {
 		batches = cfg.MaxBatches
 		m.logf("QUICK MODE: %d of %d batches per epoch (unset %s for the full run)\n", batches, loader.NumBatches(), QuickEnv)
 	}
+	var dev *deviceSet
+	if !cfg.HostBatches {
+		if dev, err = m.onDevice(trainDS); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	startStep := m.Step
 	for epoch := m.Epoch; epoch < cfg.Epochs; epoch++ {
 		epochStart := time.Now()
 		images := 0
-		for b := range loader.Epoch(epoch) {
-			if b.Index >= batches {
-				break
-			}
-			loss, err := m.trainStep(b)
-			if err != nil {
-				return fmt.Errorf("mnist: training epoch %d, batch %d: %w", epoch, b.Index, err)
-			}
-			if b.Index%cfg.LogEvery == 0 {
-				m.Losses = append(m.Losses, LossRecord{Epoch: epoch, Batch: b.Index, Step: m.Step, Loss: loss})
-				m.logf("epoch %d, batch %d, loss %.4f\n", epoch, b.Index, loss)
+		// stepDone does the bookkeeping of one training step.
+		stepDone := func(index, size int, loss float64) {
+			if index%cfg.LogEvery == 0 {
+				m.Losses = append(m.Losses, LossRecord{Epoch: epoch, Batch: index, Step: m.Step, Loss: loss})
+				m.logf("epoch %d, batch %d, loss %.4f\n", epoch, index, loss)
 			}
 			m.Step++
-			images += b.Size()
+			images += size
 			if cfg.OnBatch != nil {
 				elapsed := time.Since(start)
 				done := m.Step - startStep
-				left := (cfg.Epochs-epoch)*batches - b.Index - 1
+				left := (cfg.Epochs-epoch)*batches - index - 1
 				cfg.OnBatch(Progress{
-					Epoch: epoch, Epochs: cfg.Epochs, Batch: b.Index, Batches: batches, Step: m.Step, Loss: loss,
+					Epoch: epoch, Epochs: cfg.Epochs, Batch: index, Batches: batches, Step: m.Step, Loss: loss,
 					ImagesPerSecond: float64(images) / time.Since(epochStart).Seconds(),
 					Elapsed:         elapsed,
 					Remaining:       time.Duration(float64(elapsed) / float64(done) * float64(left)),
 					Quick:           batches < loader.NumBatches(),
-					EpochDone:       b.Index == batches-1,
-					FullDone:        b.Index == batches-1 && epoch == cfg.Epochs-1,
+					EpochDone:       index == batches-1,
+					FullDone:        index == batches-1 && epoch == cfg.Epochs-1,
 				})
 			}
+		}
+		if cfg.HostBatches {
+			err = m.trainEpochHost(loader, epoch, batches, stepDone)
+		} else {
+			err = m.trainEpochDevice(dev, loader, epoch, batches, stepDone)
+		}
+		if err != nil {
+			return err
 		}
 		m.Epoch = epoch + 1
 		m.logf("epoch %d done in %s (%.0f images/s)\n", epoch, time.Since(epochStart).Round(time.Millisecond),
@@ -180,6 +201,61 @@ func (m *Model) Train(trainDS *Dataset) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// trainEpochHost trains the first batches batches of an epoch, built on the
+// host one batch ahead of the step that uses them.
+func (m *Model) trainEpochHost(loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
+	for b := range Prefetch(loader.Epoch(epoch), 1) {
+		if b.Index >= batches {
+			break
+		}
+		loss, err := m.trainStep(b)
+		if err != nil {
+			return fmt.Errorf("mnist: training epoch %d, batch %d: %w", epoch, b.Index, err)
+		}
+		stepDone(b.Index, b.Size(), loss)
+	}
+	return nil
+}
+
+// trainEpochDevice trains the first batches batches of an epoch on the data
+// set held by the backend: each call of the training executable runs up to
+// StepsPerCall steps, given only the sample numbers of their batches. A last
+// partial batch runs alone.
+func (m *Model) trainEpochDevice(dev *deviceSet, loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
+	order := loader.Order(epoch)
+	bs := loader.Config().BatchSize
+	k := m.Config.StepsPerCall
+	if k == 0 {
+		k = m.Config.DefaultStepsPerCall()
+	}
+	for first := 0; first < batches; {
+		start := first * bs
+		steps := 0 // Full batches in this call.
+		for steps < min(k, batches-first) && start+(steps+1)*bs <= len(order) {
+			steps++
+		}
+		size := bs
+		var rows *tensors.Tensor
+		if steps == 0 {
+			size, steps = len(order)-start, 1
+			rows = indexTensor(order[start:], 1, size)
+		} else {
+			rows = indexTensor(order[start:start+steps*bs], steps, bs)
+		}
+		losses, err := m.trainK.Call1(dev.pixels, dev.labels, rows)
+		if err != nil {
+			return fmt.Errorf("mnist: training epoch %d, batches %d-%d: %w", epoch, first, first+steps-1, err)
+		}
+		values := tensors.MustCopyFlatData[float32](losses)
+		losses.FinalizeAll()
+		for i, loss := range values {
+			stepDone(first+i, size, float64(loss))
+		}
+		first += steps
 	}
 	return nil
 }

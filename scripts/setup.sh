@@ -12,17 +12,43 @@
 #      finds it ($PLUGIN_DIR, default ~/.local/lib/go-xla);
 #   5. the MNIST files, fetched and verified ($DIGITS_DATA, default
 #      ~/.cache/digits/mnist);
-#   6. for the browser test: Debian's Chromium (when root or sudo allows) and
-#      the pinned playwright-core of tests/browser (npm ci).
+#   6. for the tests: Debian's Chromium (when root or sudo allows) and the
+#      pinned playwright-core of tests/browser, and configurable-http-proxy
+#      for the JupyterHub test (tests/hub), all with npm ci.
 #
-# Settings (environment variables): VENV, PLUGIN_DIR, DIGITS_DATA, PYTHON.
-# Prerequisites: Go >= 1.26 with a C compiler (cgo), Python >= 3.10 with venv.
+# Settings (environment variables): VENV, PLUGIN_DIR, DIGITS_DATA, PYTHON,
+# KERNEL_DIR (where the GoNB kernel is registered; default inside VENV).
+#
+# Shared installation (the classroom image, docker/Dockerfile, and
+# tests/offline): with DIGITS_PREFIX set, everything goes under that folder
+# or into system folders, nothing into the home directory, and the result
+# works without a network:
+#   - VENV defaults to $DIGITS_PREFIX/venv, PLUGIN_DIR to /usr/local/lib/go-xla,
+#     DIGITS_DATA to $DIGITS_PREFIX/data/mnist (left read-only);
+#   - the Go module cache ($DIGITS_PREFIX/go/mod) holds every module the
+#     notebooks need, and the Go build cache ($DIGITS_PREFIX/go/cache) holds
+#     GoMLX and the course's packages compiled as a notebook compiles them;
+#   - the kernel and $VENV/digits.env use that cache with GOPROXY=off;
+#   - XLA_CUDA=1 also installs the XLA CUDA plugin and NVIDIA's libraries
+#     (requirements-xla-cuda.txt) under $PLUGIN_DIR/nvidia;
+#   - the test tools of step 6 are skipped.
+# Prerequisites: Go >= 1.26 with a C compiler (cgo), Python >= 3.11.5 with venv.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIGITS_PREFIX=${DIGITS_PREFIX:-}
+if [ -n "$DIGITS_PREFIX" ]; then
+  VENV=${VENV:-$DIGITS_PREFIX/venv}
+  PLUGIN_DIR=${PLUGIN_DIR:-/usr/local/lib/go-xla}
+  export DIGITS_DATA=${DIGITS_DATA:-$DIGITS_PREFIX/data/mnist}
+  export GOPATH=$DIGITS_PREFIX/go GOMODCACHE=$DIGITS_PREFIX/go/mod GOCACHE=$DIGITS_PREFIX/go/cache
+  export PIP_NO_CACHE_DIR=1 GOTOOLCHAIN=local
+fi
 VENV=${VENV:-$ROOT/.venv}
 PLUGIN_DIR=${PLUGIN_DIR:-$HOME/.local/lib/go-xla}
+KERNEL_DIR=${KERNEL_DIR:-$VENV/share/jupyter/kernels/gonb}
 PYTHON=${PYTHON:-python3}
+XLA_CUDA=${XLA_CUDA:-}
 export GOMLX_NO_AUTO_INSTALL=1 GOFLAGS=${GOFLAGS:--mod=readonly}
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -30,9 +56,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Prerequisites.
 command -v go >/dev/null || die "Go is not installed (https://go.dev/dl/, version 1.26 or newer)"
-command -v "$PYTHON" >/dev/null || die "$PYTHON is not installed (Python 3.10 or newer)"
+command -v "$PYTHON" >/dev/null || die "$PYTHON is not installed (Python 3.11.5 or newer)"
 command -v cc >/dev/null || command -v gcc >/dev/null || die "no C compiler: GoMLX's XLA backend needs cgo (apt-get install gcc)"
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "$PYTHON is older than 3.10"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' || die "$PYTHON is older than 3.11.5 (the pinned packages of requirements.txt need 3.11.5 or newer)"
 
 # 1. Python environment. A stamp holding the hash of requirements.txt tells
 #    whether the installed packages are current.
@@ -47,7 +73,12 @@ else
 fi
 
 # 2. Go tools, from the versions pinned in go.mod (go build is a no-op when
-#    nothing changed).
+#    nothing changed). A shared installation first downloads every module
+#    of the build list, so that notebooks compile with the network off.
+if [ -n "$DIGITS_PREFIX" ]; then
+  say "downloading the Go modules into $GOMODCACHE"
+  (cd "$ROOT" && go mod download all)
+fi
 say "building gonb, goimports, gopls and digits into $VENV/bin"
 (cd "$ROOT" && go build -o "$VENV/bin/" github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls \
   && go build -tags onnx -o "$VENV/bin/" ./cmd/digits)
@@ -56,21 +87,46 @@ say "building gonb, goimports, gopls and digits into $VENV/bin"
 # library of the onnxruntime wheel (for the ONNX export) and the build tag
 # that compiles the export in. The Makefile and the kernel read this file.
 onnx_lib=$("$VENV/bin/python" -c 'import glob, os, onnxruntime as o; print(sorted(glob.glob(os.path.join(os.path.dirname(o.__file__), "capi", "libonnxruntime.so*")))[0])')
+go_bin=$(dirname "$(command -v go)")
 cat > "$VENV/digits.env" <<ENV
 export ONNXRUNTIME_SHARED_LIBRARY_PATH=$onnx_lib
 export GOFLAGS="-tags=onnx"
 export GOMLX_NO_AUTO_INSTALL=1
 ENV
+# A shared installation's digits.env is all a Jupyter server needs (the
+# image's start script reads it): tools on PATH, the data, the Go caches and
+# no network for Go. GOCACHE, GOPROXY and GOSUMDB keep a value set before.
+plugin_path=
+case "$PLUGIN_DIR" in
+  /usr/local/lib/go-xla|"$HOME/.local/lib/go-xla") ;;
+  *) plugin_path=$PLUGIN_DIR ;;
+esac
+if [ "$XLA_CUDA" = 1 ]; then plugin_path=$PLUGIN_DIR/nvidia:$PLUGIN_DIR; fi
+if [ -n "$DIGITS_PREFIX" ]; then
+  cat >> "$VENV/digits.env" <<ENV
+export PATH="$VENV/bin:$go_bin:\$PATH"
+export DIGITS_ROOT=$ROOT
+export DIGITS_DATA=$DIGITS_DATA
+export GOMODCACHE=$GOMODCACHE
+export GOCACHE=\${GOCACHE:-$GOCACHE}
+export GOPROXY=\${GOPROXY:-off}
+export GOSUMDB=\${GOSUMDB:-off}
+export GOTOOLCHAIN=local
+ENV
+  [ -z "$plugin_path" ] || echo "export PJRT_PLUGIN_LIBRARY_PATH=$plugin_path" >> "$VENV/digits.env"
+fi
 
 # 3. The GoNB kernel, inside the environment: Jupyter finds kernels under
 #    sys.prefix/share/jupyter. Its env puts go and the tools on PATH and tells
 #    notebooks where this repository is.
-kernel_dir="$VENV/share/jupyter/kernels/gonb"
+#    A shared installation's kernel also carries the data folder, the
+#    module cache and GOPROXY=off, so it works offline wherever it starts.
+kernel_dir=$KERNEL_DIR
 mkdir -p "$kernel_dir"
-go_bin=$(dirname "$(command -v go)")
-"$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" "$onnx_lib" <<'PY'
+"$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" "$onnx_lib" \
+  "$DIGITS_PREFIX" "${DIGITS_DATA:-}" "${GOMODCACHE:-}" "$plugin_path" <<'PY'
 import json, sys
-path, gonb, bins, root, onnx_lib = sys.argv[1:]
+path, gonb, bins, root, onnx_lib, prefix, data, modcache, plugin_path = sys.argv[1:]
 spec = {
     "argv": [gonb, "--kernel", "{connection_file}"],
     "display_name": "Go (gonb)",
@@ -79,6 +135,11 @@ spec = {
     "env": {"PATH": bins + ":${PATH}", "GOMLX_NO_AUTO_INSTALL": "1", "DIGITS_ROOT": root,
             "ONNXRUNTIME_SHARED_LIBRARY_PATH": onnx_lib, "GOFLAGS": "-tags=onnx"},
 }
+if prefix:
+    spec["env"].update({"DIGITS_DATA": data, "GOMODCACHE": modcache, "GOPROXY": "off",
+                        "GOSUMDB": "off", "GOTOOLCHAIN": "local"})
+    if plugin_path:
+        spec["env"]["PJRT_PLUGIN_LIBRARY_PATH"] = plugin_path
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)
 PY
@@ -116,11 +177,101 @@ PY
   say "XLA CPU plugin installed: $plugin"
 fi
 
-# 5. MNIST data.
-"$VENV/bin/digits" data
+# 4b. XLA CUDA plugin (XLA_CUDA=1), as go-xla's own installer lays it out:
+#    the plugin in $PLUGIN_DIR/nvidia, next to NVIDIA's libraries (their
+#    wheels' nvidia/ folders), which it finds through its RPATH
+#    ($ORIGIN/../nvidia/...). Wheels and versions: requirements-xla-cuda.txt.
+if [ "$XLA_CUDA" = 1 ]; then
+  cuda_plugin="$PLUGIN_DIR/nvidia/pjrt_c_api_cuda_plugin.so"
+  cuda_stamp=$(sha256sum < "$ROOT/requirements-xla-cuda.txt" | cut -c1-16)
+  if [ "$(cat "$PLUGIN_DIR/nvidia/.requirements" 2>/dev/null)" = "$cuda_stamp" ] && [ -f "$cuda_plugin" ]; then
+    say "XLA CUDA plugin up to date ($cuda_plugin)"
+  else
+    say "installing the XLA CUDA plugin and NVIDIA's libraries into $PLUGIN_DIR/nvidia"
+    cuda_wheels=$(mktemp -d)
+    "$VENV/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      --require-hashes -r "$ROOT/requirements-xla-cuda.txt" -d "$cuda_wheels"
+    rm -rf "$PLUGIN_DIR/nvidia"
+    "$VENV/bin/python" - "$cuda_wheels" "$PLUGIN_DIR" <<'PY'
+import glob, os, sys, zipfile
+wheels, plugin_dir = sys.argv[1:]
+for wheel in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.endswith("/xla_cuda_plugin.so"):
+                dest = os.path.join(plugin_dir, "nvidia", "pjrt_c_api_cuda_plugin.so")
+            elif name.startswith("nvidia/") and not name.endswith("/"):
+                dest = os.path.join(plugin_dir, name)
+            else:
+                continue
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with z.open(name) as src, open(dest, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+            os.chmod(dest, 0o755 if (".so" in name or "/bin/" in name) else 0o644)
+PY
+    rm -rf "$cuda_wheels"
+    # As go-xla's installer does: ptxas where XLA looks for it, and cuBLAS
+    # in the library folder above the plugins (/usr/local/lib in the image),
+    # where the NVIDIA libraries look for it.
+    mkdir -p "$PLUGIN_DIR/nvidia/bin"
+    ln -sfn ../cu13/bin/ptxas "$PLUGIN_DIR/nvidia/bin/ptxas"
+    if [ -w "$(dirname "$PLUGIN_DIR")" ]; then
+      for lib in libcublasLt.so.13 libcublas.so.13; do
+        ln -sfn "$PLUGIN_DIR/nvidia/cu13/lib/$lib" "$(dirname "$PLUGIN_DIR")/$lib"
+      done
+    fi
+    echo "$cuda_stamp" > "$PLUGIN_DIR/nvidia/.requirements"
+    say "XLA CUDA plugin installed: $cuda_plugin"
+  fi
+  [ -n "$DIGITS_PREFIX" ] || say "to use it, set PJRT_PLUGIN_LIBRARY_PATH=$plugin_path"
+fi
 
-# 6. Browser test tools: Chromium from Debian, Playwright from npm. Without
-#    them the browser test says it is skipped (and fails under CI=true).
+# 5. MNIST data. A shared installation keeps it read-only.
+if [ -n "$DIGITS_PREFIX" ] && [ -d "$DIGITS_DATA" ]; then chmod -R u+w "$DIGITS_DATA"; fi
+"$VENV/bin/digits" data
+if [ -n "$DIGITS_PREFIX" ]; then chmod -R a-w "$DIGITS_DATA"; fi
+
+# 5b. A shared installation compiles what the notebooks import into the Go
+#    build cache, the way GoNB compiles a cell: a module that binds this
+#    repository with `go mod edit -replace`, as each notebook's first cell
+#    does, and a program that imports every package the notebooks import.
+if [ -n "$DIGITS_PREFIX" ]; then
+  say "compiling the notebooks' packages into the Go build cache ($GOCACHE)"
+  warm=$(mktemp -d)
+  "$VENV/bin/python" - "$ROOT/notebooks" "$warm/main.go" <<'PY'
+import glob, json, os, re, sys
+notebooks, main_go = sys.argv[1:]
+imports = {"github.com/janpfeifer/gonb/gonbui"}
+for path in glob.glob(os.path.join(notebooks, "*.ipynb")):
+    for cell in json.load(open(path))["cells"]:
+        src = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+        for block in re.findall(r"^import\s*\((.*?)^\)", src, re.S | re.M):
+            imports.update(re.findall(r'"([^"]+)"', block))
+        imports.update(re.findall(r'^import\s+(?:\w+\s+)?"([^"]+)"', src, re.M))
+with open(main_go, "w") as f:
+    f.write("package main\n\nimport (\n")
+    f.writelines(f'\t_ "{p}"\n' for p in sorted(imports))
+    f.write(")\n\nfunc main() {}\n")
+PY
+  (cd "$warm" && go mod init gonb_warmup >/dev/null 2>&1 \
+    && go mod edit -replace "github.com/godigits/digits=$ROOT" \
+    && go mod edit -require github.com/godigits/digits@v0.0.0 \
+    && go mod edit -require github.com/janpfeifer/gonb@v0.11.5 \
+    && GOPROXY=off GOSUMDB=off GOFLAGS=-tags=onnx go get \
+    && GOPROXY=off GOSUMDB=off GOFLAGS=-tags=onnx go build -o "$warm/warm" .) \
+    || die "compiling the notebooks' packages failed (see above)"
+  rm -rf "$warm"
+fi
+
+# 6. Test tools (not in a shared installation): Chromium from Debian and
+#    Playwright from npm for the browser test; without them it says it is
+#    skipped (and fails under CI=true). configurable-http-proxy from npm for
+#    the JupyterHub test.
+if [ -n "$DIGITS_PREFIX" ]; then
+  say "done (shared installation in $DIGITS_PREFIX)"
+  exit 0
+fi
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian's chromium for the browser test"
@@ -132,14 +283,20 @@ if [ ! -x /usr/bin/chromium ]; then
     say "no /usr/bin/chromium and no root: the browser test will be skipped (apt-get install chromium)"
   fi
 fi
-lock_hash=$(sha256sum < "$ROOT/tests/browser/package-lock.json" | cut -c1-16)
-if [ "$(cat "$ROOT/tests/browser/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+# npm_ci DIR WHAT: installs the pinned npm packages of DIR/package-lock.json
+# (npm ci), unless the lock file's hash says they are current.
+npm_ci() {
+  local dir=$1 what=$2 hash
+  hash=$(sha256sum < "$dir/package-lock.json" | cut -c1-16)
+  [ "$(cat "$dir/node_modules/.lock-hash" 2>/dev/null)" = "$hash" ] && return 0
   if command -v npm >/dev/null; then
-    say "installing playwright-core for the browser test"
-    npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --silent && echo "$lock_hash" > "$ROOT/tests/browser/node_modules/.lock-hash"
+    say "installing $what"
+    npm ci --prefix "$dir" --no-audit --no-fund --silent && echo "$hash" > "$dir/node_modules/.lock-hash"
   else
-    say "no npm: the browser test will be skipped"
+    say "no npm: the tests that need $what will not run (apt-get install npm)"
   fi
-fi
+}
+npm_ci "$ROOT/tests/browser" "playwright-core for the browser test"
+npm_ci "$ROOT/tests/hub" "configurable-http-proxy for the JupyterHub test"
 
 say "done"

@@ -11,6 +11,7 @@
 //	digits data [-data DIR]               fetch and verify the MNIST files
 //	digits json [-data DIR] [-o FILE]     write the course's mnist.json.gz
 //	digits backend                        say which GoMLX backend runs, and test it
+//	digits bench [flags]                  time the models against PyTorch, JAX, Paddle
 //
 // Run "digits COMMAND -h" for the flags of a command.
 package main
@@ -37,6 +38,7 @@ var commands = []command{
 	{"predict", "predict the digit in PNG or JPEG images with a checkpoint", runPredict},
 	{"export", "export a checkpoint as a static ONNX model and check it predicts as the checkpoint", runExport},
 	{"backend", "print which GoMLX backend is chosen and why, and run a small computation on it", runBackend},
+	{"bench", "time the course's models on GoMLX and on PyTorch, JAX and PaddlePaddle in one run", runBench},
 }
 
 func usage() {

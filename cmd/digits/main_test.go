@@ -136,6 +136,32 @@ func TestRun(t *testing.T) {
 			wantStdout: "sum of squares of [1 2 3 4] = 30",
 		},
 		{
+			name:       "bench unknown model",
+			args:       func(*testing.T) []string { return []string{"bench", "-models", "resnet"} },
+			wantCode:   2,
+			wantStderr: `-models: mnist: unknown model "resnet"`,
+		},
+		{
+			name:       "bench unknown peer",
+			args:       func(*testing.T) []string { return []string{"bench", "-peers", "tensorflow"} },
+			wantCode:   2,
+			wantStderr: `unknown framework "tensorflow"`,
+		},
+		{
+			name:       "bench bad batch",
+			args:       func(*testing.T) []string { return []string{"bench", "-batches", "100,x"} },
+			wantCode:   2,
+			wantStderr: "-batches",
+		},
+		{
+			name: "bench missing peer script",
+			args: func(t *testing.T) []string {
+				return []string{"bench", "-peer-script", filepath.Join(t.TempDir(), "run_peer.py")}
+			},
+			wantCode:   1,
+			wantStderr: "peer script:",
+		},
+		{
 			name:       "backend unknown",
 			args:       func(*testing.T) []string { return []string{"backend"} },
 			backend:    "foo",

@@ -1,0 +1,240 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute"
+
+	"github.com/godigits/digits/mnist"
+)
+
+// fixtureDir is the mnist package's test data: 12 training images (10 in
+// the train split, 2 in valid) and 4 test images.
+const fixtureDir = "../mnist/testdata"
+
+func goBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := mnist.StartBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Finalize)
+	return b
+}
+
+// fakePeer writes a peer script that answers for every case of the spec
+// with fixed figures, or fails when fail is set.
+func fakePeer(t *testing.T, fail bool) string {
+	t.Helper()
+	broken := "False"
+	if fail {
+		broken = "True"
+	}
+	script := `import json, sys
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+spec = json.load(open(args["--spec"]))
+print("fake peer running", args["--framework"], file=sys.stderr)
+if ` + broken + `:
+    sys.exit("fake peer: broken")
+cases = [{"name": c["name"], "steady_images_per_s": 1000.0, "epoch_s": 2.0, "steps": 2, "images": 10,
+          "losses": [1.0, 2.0], "eval_images_per_s": 500.0, "eval_accuracy": 0.5} for c in spec["cases"]]
+json.dump({"framework": args["--framework"], "version": "0.0", "threads": 2, "device": "cpu", "cases": cases},
+          open(args["--out"], "w"))
+`
+	path := filepath.Join(t.TempDir(), "peer.py")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func python(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("DIGITS_PYTHON"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 for the peer protocol test")
+	}
+	return p
+}
+
+func smokeOptions(t *testing.T, peerScript string) Options {
+	return Options{
+		Cases:       Cases([]mnist.Architecture{mnist.Linear, mnist.MLP, mnist.CNN}, []mnist.Task{mnist.Regression, mnist.Classification}, []int{5}),
+		Seed:        3,
+		WarmupSteps: 1, LossSteps: 2, MaxSteps: 2,
+		HostBatches: true,
+		Peers:       []string{"torch"},
+		Python:      python(t), PeerScript: peerScript,
+		Dir: t.TempDir(),
+	}
+}
+
+// TestRunWritesSpecAndReport runs the benchmark on the fixture with a fake
+// peer: every case must have figures in every column, the spec must hold
+// the epoch's order and each case's initial weights, and the table and the
+// JSON must carry the ratios.
+func TestRunWritesSpecAndReport(t *testing.T) {
+	o := smokeOptions(t, fakePeer(t, false))
+	r, err := Run(goBackend(t), fixtureDir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Columns) != 3 || r.Columns[0].Name != "gomlx" || r.Columns[1].Name != "gomlx-host" || r.Columns[2].Name != "torch" {
+		t.Fatalf("columns %v, want gomlx, gomlx-host, torch", r.Columns)
+	}
+	for _, c := range r.Columns {
+		for _, cs := range o.Cases {
+			res := c.Results[cs.Name()]
+			if res.Error != "" || res.SteadyImagesPS <= 0 || res.Steps != 2 || len(res.Losses) != 2 {
+				t.Errorf("%s %s: %+v", c.Name, cs.Name(), res)
+			}
+		}
+	}
+	// Both GoMLX paths train the same model on the same batches.
+	for _, cs := range o.Cases {
+		a, b := r.Columns[0].Results[cs.Name()], r.Columns[1].Results[cs.Name()]
+		if d := MaxRelDiff(a.Losses, b.Losses); d > 1e-5 {
+			t.Errorf("%s: device and host batches differ in their losses by %g: %v, %v", cs.Name(), d, a.Losses, b.Losses)
+		}
+	}
+
+	var spec struct {
+		TrainCount int    `json:"train_count"`
+		Order      string `json:"order"`
+		Cases      []specCase
+	}
+	data, err := os.ReadFile(filepath.Join(o.Dir, "spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	orderData, err := os.ReadFile(spec.Order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make([]int, len(orderData)/4)
+	for i := range order {
+		order[i] = int(binary.LittleEndian.Uint32(orderData[4*i:]))
+	}
+	sorted := slices.Sorted(slices.Values(order))
+	if spec.TrainCount != 10 || !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) || slices.IsSorted(order) {
+		t.Errorf("order %v (train_count %d): want a shuffled permutation of the 10 training images", order, spec.TrainCount)
+	}
+	if len(spec.Cases) != len(o.Cases) {
+		t.Fatalf("spec has %d cases, want %d", len(spec.Cases), len(o.Cases))
+	}
+	for _, c := range spec.Cases {
+		for _, p := range c.Params {
+			st, err := os.Stat(p.File)
+			n := 4
+			for _, d := range p.Shape {
+				n *= d
+			}
+			if err != nil || st.Size() != int64(n) {
+				t.Errorf("%s: parameter %s %v: file %s: %v, size want %d", c.Name, p.Name, p.Shape, p.File, err, n)
+			}
+		}
+	}
+
+	var table bytes.Buffer
+	r.WriteTable(&table)
+	for _, want := range []string{"SMOKE RUN", "| linear-regression-b5", "vs torch", "cnn-classification-b5"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	out := filepath.Join(t.TempDir(), "bench.json")
+	if err := r.WriteJSON(out); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if data, err = os.ReadFile(out); err != nil || json.Unmarshal(data, &back) != nil || len(back.Columns) != 3 {
+		t.Errorf("the JSON report does not read back: %v", err)
+	}
+}
+
+// TestSpecMatchesNumpy recomputes, in numpy with the peers' own spec reader,
+// the first loss of the linear and MLP cases from the spec (initial weights,
+// order, pixel scale): it must equal GoMLX's first loss. This checks the
+// layouts the peers rely on, without needing their frameworks.
+func TestSpecMatchesNumpy(t *testing.T) {
+	py := python(t)
+	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+		t.Skipf("%s has no numpy", py)
+	}
+	o := smokeOptions(t, fakePeer(t, false))
+	o.Cases = Cases([]mnist.Architecture{mnist.Linear, mnist.MLP}, []mnist.Task{mnist.Regression, mnist.Classification}, []int{5})
+	o.HostBatches = false
+	r, err := Run(goBackend(t), fixtureDir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `import sys
+sys.path.insert(0, sys.argv[1])
+import common, numpy as np
+spec = common.load_spec(sys.argv[2])
+data = common.load_data(spec)
+order = common.load_order(spec.order, spec.train_count)
+for name, case, err in common.case_entries(spec):
+    params = common.load_params(case)
+    rows = order[:case.batch]
+    out = common.numpy_forward(case, params, data.train_x[rows])
+    print(name, common.numpy_loss(out, data.train_y[rows], case.task))
+`
+	cmd := exec.Command(py, "-c", script, "peers", filepath.Join(o.Dir, "spec.json"))
+	outBytes, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("numpy check: %v\n%s", err, outBytes)
+	}
+	got := 0
+	for line := range strings.SplitSeq(strings.TrimSpace(string(outBytes)), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		want, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("numpy check printed %q", line)
+		}
+		res := r.Columns[0].Results[name]
+		if len(res.Losses) == 0 || MaxRelDiff(res.Losses[:1], []float64{want}) > 1e-5 {
+			t.Errorf("%s: GoMLX's first loss %v, numpy from the spec %v", name, res.Losses, want)
+		}
+		got++
+	}
+	if got != len(o.Cases) {
+		t.Errorf("numpy checked %d cases, want %d:\n%s", got, len(o.Cases), outBytes)
+	}
+}
+
+// TestBrokenPeer checks that a peer that fails gives a column with its
+// error, and the run goes on.
+func TestBrokenPeer(t *testing.T) {
+	o := smokeOptions(t, fakePeer(t, true))
+	o.Cases = o.Cases[:1]
+	o.HostBatches = false
+	r, err := Run(goBackend(t), fixtureDir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := r.Columns[len(r.Columns)-1]
+	if peer.Name != "torch" || !strings.Contains(peer.Error, "broken") {
+		t.Errorf("broken peer column: %+v", peer)
+	}
+	var table bytes.Buffer
+	r.WriteTable(&table)
+	if !strings.Contains(table.String(), "ERROR") {
+		t.Errorf("table does not show the peer's error:\n%s", table.String())
+	}
+}

@@ -1,0 +1,122 @@
+"""PyTorch peer: eager nn.Module training on CPU (torch.compile optional).
+
+The whole split is one float32 tensor built once; each step gathers its
+batch with index_select on a pre-split view of the order tensor. Losses stay
+tensors (detached) until the end of the epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import common
+
+NAME = "torch"
+
+
+def setup(opts) -> dict:
+    threads = common.thread_count()
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float32)
+    note = "eager nn.Module, index_select batches, optim.SGD"
+    if opts.torch_compile:
+        note += ", torch.compile"
+    return {"version": torch.__version__.split("+")[0], "threads": torch.get_num_threads(), "note": note,
+            "options": {"torch_compile": bool(opts.torch_compile)}}
+
+
+def build_model(case: common.Case, params: dict) -> nn.Module:
+    layers: list[nn.Module] = []
+    if case.arch == "mlp":
+        last = common.NUM_PIXELS
+        for h in case.hidden:
+            layers += [nn.Linear(last, h), nn.Sigmoid() if case.activation == "sigmoid" else nn.ReLU()]
+            last = h
+    elif case.arch == "cnn":
+        c = case.channels
+        for cin in (1, c):
+            layers += [nn.Conv2d(cin, c, common.CONV_KERNEL, stride=1, padding=2), nn.ReLU(),
+                       nn.MaxPool2d(2, 2)]
+        layers.append(nn.Flatten())  # NCHW order: c*49 + h*7 + w
+    # Dense layers in order, to receive hiddenN/... then output/...
+    denses = [m for m in layers if isinstance(m, nn.Linear)]
+    convs = [m for m in layers if isinstance(m, nn.Conv2d)]
+    in_out = params["output/weights"].shape
+    out = nn.Linear(in_out[0], in_out[1])
+    layers.append(out)
+    model = nn.Sequential(*layers)
+    with torch.no_grad():
+        for i, m in enumerate(denses):
+            m.weight.copy_(torch.from_numpy(params[f"hidden{i + 1}/weights"].T.copy()))  # ours is [in, out]
+            m.bias.copy_(torch.from_numpy(params[f"hidden{i + 1}/biases"]))
+        for i, m in enumerate(convs):
+            m.weight.copy_(torch.from_numpy(params[f"conv{i + 1}/weights"]))  # [out, in, 5, 5] both
+            m.bias.copy_(torch.from_numpy(params[f"conv{i + 1}/biases"]))
+        out.weight.copy_(torch.from_numpy(params["output/weights"].T.copy()))
+        out.bias.copy_(torch.from_numpy(params["output/biases"]))
+    return model
+
+
+class Data:
+    def __init__(self, data: common.Data):
+        self.train_x = torch.from_numpy(data.train_x)  # [N, 784] float32, shares memory
+        self.valid_x = torch.from_numpy(data.valid_x)
+        self.train_y_int = torch.from_numpy(data.train_y)  # int64
+        self.valid_y_int = torch.from_numpy(data.valid_y)
+        self.train_y_f = self.train_y_int.to(torch.float32).unsqueeze(1)  # [N, 1]
+        self.valid_y_f = self.valid_y_int.to(torch.float32).unsqueeze(1)
+        self.order = torch.from_numpy(data.order.astype(np.int64))
+
+
+def prepare_data(data: common.Data, opts) -> Data:
+    return Data(data)
+
+
+class Trainer(common.Trainer):
+    def __init__(self, case: common.Case, params: dict, d: Data, n_steps: int, opts):
+        self.case = case
+        model = build_model(case, params)
+        model.train()
+        self.model = model
+        self.fwd = torch.compile(model) if opts.torch_compile else model
+        cls = case.task == "classification"
+        shape = (-1, 1, common.IMAGE_SIZE, common.IMAGE_SIZE) if case.arch == "cnn" else (-1, common.NUM_PIXELS)
+        self.x = d.train_x.view(shape)
+        self.vx = d.valid_x.view(shape)
+        self.y = d.train_y_int if cls else d.train_y_f
+        self.vy = d.valid_y_int if cls else d.valid_y_f
+        self.loss_fn = F.cross_entropy if cls else F.mse_loss  # both mean over the batch
+        B = case.batch
+        self.batches = list(d.order[: n_steps * B].split(B))  # views, no copies
+        self.opt = torch.optim.SGD(model.parameters(), lr=case.learning_rate)
+
+    def step(self, s):
+        idx = self.batches[s]
+        x = self.x.index_select(0, idx)
+        y = self.y.index_select(0, idx)
+        loss = self.loss_fn(self.fwd(x), y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return loss.detach()
+
+    def sync(self, v):
+        v.item()  # eager CPU ops are synchronous; this is a cheap barrier
+
+    def to_float(self, v):
+        return v.item()
+
+    def eval_batch(self, start, n):
+        with torch.inference_mode():
+            out = self.fwd(self.vx[start:start + n])
+            return self.loss_fn(out, self.vy[start:start + n]), out
+
+    def to_numpy(self, v):
+        return v.numpy()
+
+
+def make_trainer(case, params, d, n_steps, opts):
+    return Trainer(case, params, d, n_steps, opts)

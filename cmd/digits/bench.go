@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/godigits/digits/bench"
+	"github.com/godigits/digits/mnist"
+)
+
+func runBench(args []string) error {
+	fs := newFlagSet("bench", "", "Time training and evaluation of the course's models on GoMLX and, in the same run, on the\n"+
+		"peer frameworks (PyTorch, JAX, PaddlePaddle) with the same initial weights and batch order.\n"+
+		"Prints Markdown tables and writes the report as JSON. `make bench` installs the peers and runs it.")
+	var (
+		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
+		warmup, lossSteps, steps, goImages                                                int
+		seed                                                                              int64
+		host                                                                              bool
+	)
+	fs.StringVar(&models, "models", "linear,mlp,cnn", "models to time: linear, mlp, cnn")
+	fs.StringVar(&tasks, "tasks", "regression,classification", "tasks: regression, classification")
+	fs.StringVar(&batches, "batches", "100,1000", "batch sizes")
+	fs.StringVar(&peers, "peers", "torch,jax,paddle", "peer frameworks to run (empty: none)")
+	fs.StringVar(&python, "python", envOr("DIGITS_BENCH_PYTHON", "python3"), "Python interpreter of the peers' environment (default $DIGITS_BENCH_PYTHON)")
+	fs.StringVar(&peerScript, "peer-script", defaultPeerScript(), "path of bench/peers/run_peer.py")
+	fs.StringVar(&dir, "dir", "", "folder for the spec, the initial weights and the peers' results (default: a temporary folder)")
+	fs.StringVar(&out, "o", "bench.json", "write the report as JSON to this file")
+	fs.IntVar(&warmup, "warmup", 10, "steps left out of the steady-state throughput")
+	fs.IntVar(&lossSteps, "loss-steps", 5, "first losses compared between frameworks")
+	fs.IntVar(&steps, "steps", 0, "smoke run: cut every epoch and evaluation to this many batches (0: whole epochs)")
+	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
+	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
+	fs.BoolVar(&host, "host", true, "also time GoMLX with batches built on the host")
+	dataDirFlag(fs, &dataDir)
+	backendFlag(fs, &backendName)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+
+	o := bench.Options{Seed: seed, WarmupSteps: warmup, LossSteps: lossSteps, MaxSteps: steps, HostBatches: host,
+		GoImages: goImages, Python: python, PeerScript: peerScript, Dir: dir, Log: os.Stderr}
+	var archs []mnist.Architecture
+	for _, s := range splitList(models) {
+		if err := (mnist.ModelConfig{Arch: mnist.Architecture(s), Task: mnist.Regression}).Validate(); err != nil {
+			return usageError{fmt.Errorf("-models: %v", err)}
+		}
+		archs = append(archs, mnist.Architecture(s))
+	}
+	var taskList []mnist.Task
+	for _, s := range splitList(tasks) {
+		if err := (mnist.ModelConfig{Arch: mnist.Linear, Task: mnist.Task(s)}).Validate(); err != nil {
+			return usageError{fmt.Errorf("-tasks: %v", err)}
+		}
+		taskList = append(taskList, mnist.Task(s))
+	}
+	var sizes []int
+	for _, s := range splitList(batches) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return usageError{fmt.Errorf("-batches %q: want positive sizes like 100,1000", batches)}
+		}
+		sizes = append(sizes, n)
+	}
+	o.Cases = bench.Cases(archs, taskList, sizes)
+	if len(o.Cases) == 0 {
+		return usageError{fmt.Errorf("no case to run: give -models, -tasks and -batches")}
+	}
+	for _, p := range splitList(peers) {
+		switch p {
+		case "torch", "jax", "paddle":
+			o.Peers = append(o.Peers, p)
+		default:
+			return usageError{fmt.Errorf("-peers: unknown framework %q: want torch, jax or paddle", p)}
+		}
+	}
+	if len(o.Peers) > 0 {
+		if _, err := os.Stat(peerScript); err != nil {
+			return fmt.Errorf("peer script: %w (set -peer-script, or run from the repository)", err)
+		}
+	}
+	if warmup < 1 || lossSteps < 1 || steps < 0 || goImages < 0 {
+		return usageError{fmt.Errorf("-warmup and -loss-steps must be at least 1, -steps and -go-images not negative")}
+	}
+	if steps > 0 && steps <= warmup {
+		warmup = max(1, steps-1)
+		o.WarmupSteps = warmup
+	}
+	if o.Dir == "" {
+		tmp, err := os.MkdirTemp("", "digits-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		o.Dir = tmp
+	}
+
+	if err := mnist.Ensure(dataDir); err != nil {
+		return err
+	}
+	backend, err := startBackend(backendName)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	if goImages > 0 && !mnist.IsPureGo(backend) {
+		goBackend, err := mnist.StartBackend("go")
+		if err != nil {
+			return err
+		}
+		defer goBackend.Finalize()
+		o.GoBackend = goBackend
+	}
+	report, err := bench.Run(backend, dataDir, o)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	report.WriteTable(os.Stdout)
+	if err := report.WriteJSON(out); err != nil {
+		return err
+	}
+	fmt.Printf("\nreport: %s\n", out)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultPeerScript is bench/peers/run_peer.py of the repository in
+// $DIGITS_ROOT, else of the current directory.
+func defaultPeerScript() string {
+	return filepath.Join(envOr("DIGITS_ROOT", "."), "bench", "peers", "run_peer.py")
+}
