@@ -20,10 +20,10 @@ const (
 // About DefaultSeed: trained as a regression of the digit (chapter 3), the
 // CNN can sit on a plateau where it predicts the average digit for every
 // image (loss near 8.3, the variance of the labels) before it starts to
-// learn. Measured with the course's settings: seeds 1 and 2 were still there
-// after two epochs, seeds 3 and 4 left it during epoch 0, seed 4 by batch
-// 100. The default is a seed that reproduces the course's published curve;
-// chapter 3's exercises ask students to try others.
+// learn. Measured with the course's settings: seed 2 was still there at the
+// end of epoch 0 (leaving it in epoch 1), seeds 1 and 3 left it during epoch
+// 0, seed 4 by batch 100. The default is a seed that reproduces the course's
+// published curve; chapter 3's exercises ask students to try others.
 
 // QuickEnv is the environment variable that turns on quick mode: when set
 // to a positive number N, training stops each epoch after N batches and
