@@ -234,7 +234,6 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 		steps = min(steps, maxSteps)
 	}
 	var times []time.Time
-	var start time.Time
 	cfg := mnist.TrainConfig{
 		Model:       mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
 		Epochs:      1,
@@ -277,7 +276,7 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 		params[strings.TrimPrefix(v.Path(), "/")] = clone
 	}
 
-	start = time.Now()
+	start := time.Now()
 	if err := m.Train(train); err != nil {
 		return res, nil, err
 	}

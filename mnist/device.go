@@ -24,7 +24,8 @@ type deviceSet struct {
 }
 
 // onDevice returns ds uploaded to the model's backend, uploading it on first
-// use. The model keeps the upload of the last few data sets it saw.
+// use. The model keeps up to three uploads, then frees them all and starts
+// again.
 func (m *Model) onDevice(ds *Dataset) (*deviceSet, error) {
 	if d, ok := m.devSets[ds]; ok {
 		return d, nil
@@ -48,11 +49,7 @@ func (m *Model) onDevice(ds *Dataset) (*deviceSet, error) {
 		t.FinalizeLocal() // The host copy is ds itself.
 	}
 	if len(m.devSets) >= 3 {
-		for old, od := range m.devSets {
-			od.pixels.FinalizeAll()
-			od.labels.FinalizeAll()
-			delete(m.devSets, old)
-		}
+		m.releaseDevice()
 	}
 	if m.devSets == nil {
 		m.devSets = map[*Dataset]*deviceSet{}
@@ -77,12 +74,7 @@ func (m *Model) releaseDevice() {
 func gatherBatch(c ModelConfig, scale PixelScale, pixels, labels, rows *graph.Node) (images, targets *graph.Node) {
 	b := rows.Shape().Dimensions[0]
 	at := graph.Reshape(rows, b, 1)
-	images = graph.ConvertDType(graph.Gather(pixels, at), dtypes.Float32)
-	if scale == MinusOneToOne {
-		images = graph.AddScalar(graph.DivScalar(images, 127.5), -1)
-	} else {
-		images = graph.DivScalar(images, 255)
-	}
+	images = scale.scaleNode(graph.Gather(pixels, at))
 	if c.Layout() == Channels {
 		images = graph.Reshape(images, b, 1, ImageSize, ImageSize)
 	}

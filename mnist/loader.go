@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // PixelScale says how raw pixels 0-255 become float32 model inputs.
@@ -23,6 +26,16 @@ func (s PixelScale) Scale(p uint8) float32 {
 		return float32(p)/127.5 - 1
 	}
 	return float32(p) / 255
+}
+
+// scaleNode is Scale inside a graph: pixels (any integer dtype) become
+// float32 in the given range, computed as Scale computes them.
+func (s PixelScale) scaleNode(pixels *graph.Node) *graph.Node {
+	x := graph.ConvertDType(pixels, dtypes.Float32)
+	if s == MinusOneToOne {
+		return graph.AddScalar(graph.DivScalar(x, 127.5), -1)
+	}
+	return graph.DivScalar(x, 255)
 }
 
 // Layout is the shape of a batch of images.
