@@ -62,15 +62,8 @@ command -v cc >/dev/null || command -v gcc >/dev/null || die "no C compiler: GoM
 
 # 1. Python environment. A stamp holding the hash of requirements.txt tells
 #    whether the installed packages are current.
-req_hash=$(cat "$ROOT/requirements.txt" | sha256sum | cut -c1-16)
-if [ "$(cat "$VENV/.requirements" 2>/dev/null)" != "$req_hash" ]; then
-  say "creating the Python environment in $VENV"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || die "could not create $VENV (on Debian: apt-get install python3-venv)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$ROOT/requirements.txt"
-  echo "$req_hash" > "$VENV/.requirements"
-else
-  say "Python environment up to date ($VENV)"
-fi
+. "$ROOT/scripts/venv.sh"
+ensure_venv "$VENV" "$ROOT/requirements.txt" "$PYTHON" "the Python environment"
 
 # 2. Go tools, from the versions pinned in go.mod (go build is a no-op when
 #    nothing changed). A shared installation first downloads every module
