@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -12,14 +13,28 @@ import (
 	"github.com/godigits/digits/internal/plugin"
 )
 
-// BackendChoice is the GoMLX backend [ChooseBackend] picked, and why.
+// BackendChoice is a GoMLX backend to start, and why.
 type BackendChoice struct {
 	Config string // The GoMLX backend configuration, as in GOMLX_BACKEND.
 	Plugin string // Absolute path of the PJRT plugin, "" for the pure-Go backend.
 	Reason string // Why this backend was chosen, in words.
+	// Automatic says that nobody asked for this backend: when its plugin
+	// fails to load, [OpenBackend] falls back to the pure-Go backend.
+	Automatic bool
 }
 
-// String returns the one line that [NewBackend] prints.
+// NamedBackend is the choice of the backend configuration config ("go",
+// "xla:cpu", "xla:/path/plugin.so"), for the given reason: what a user
+// asked for, by a flag or a setting.
+func NamedBackend(config, reason string) BackendChoice {
+	c := BackendChoice{Config: config, Reason: reason}
+	if name, rest, _ := strings.Cut(config, ":"); name == "xla" {
+		c.Plugin, _, _ = strings.Cut(rest, ",")
+	}
+	return c
+}
+
+// String returns the one line that [OpenBackend] writes.
 func (c BackendChoice) String() string {
 	s := "backend: " + c.Config
 	if c.Plugin != "" && !strings.Contains(c.Config, c.Plugin) {
@@ -35,15 +50,11 @@ func (c BackendChoice) String() string {
 // Chapter 6 (资源配置) introduces it.
 func ChooseBackend() BackendChoice {
 	if env, ok := os.LookupEnv(compute.ConfigEnvVar); ok && env != "" {
-		c := BackendChoice{Config: env, Reason: "set by " + compute.ConfigEnvVar}
-		if name, rest, _ := strings.Cut(env, ":"); name == "xla" {
-			c.Plugin, _, _ = strings.Cut(rest, ",")
-		}
-		return c
+		return NamedBackend(env, "set by "+compute.ConfigEnvVar)
 	}
 	gpus := plugin.NvidiaGPUs()
 	if cuda := plugin.Find("cuda"); cuda != "" && gpus > 0 {
-		return BackendChoice{Config: "xla:" + cuda, Plugin: cuda,
+		return BackendChoice{Config: "xla:" + cuda, Plugin: cuda, Automatic: true,
 			Reason: fmt.Sprintf("XLA CUDA plugin found and %d NVIDIA GPU(s) present", gpus)}
 	}
 	if cpu := plugin.Find("cpu"); cpu != "" {
@@ -53,29 +64,38 @@ func ChooseBackend() BackendChoice {
 		} else {
 			why += ", no XLA CUDA plugin for the GPU"
 		}
-		return BackendChoice{Config: "xla:" + cpu, Plugin: cpu, Reason: why}
+		return BackendChoice{Config: "xla:" + cpu, Plugin: cpu, Reason: why, Automatic: true}
 	}
-	return BackendChoice{Config: "go",
+	return BackendChoice{Config: "go", Automatic: true,
 		Reason: "no XLA plugin found in " + strings.Join(plugin.Dirs(), ":") + "; using the pure-Go backend (run `make setup` to install the XLA CPU plugin)"}
 }
 
-// NewBackend starts the backend that [ChooseBackend] picks and prints one
-// line to standard error saying which and why. It never downloads a plugin.
-// If an XLA plugin that was found automatically fails to load, it says so
-// and falls back to the pure-Go backend; a backend named in GOMLX_BACKEND
-// that fails is an error.
-func NewBackend() (compute.Backend, error) {
-	choice := ChooseBackend()
+// NewBackend starts the backend that [ChooseBackend] picks (which honours
+// $GOMLX_BACKEND) and writes one line to log saying which and why; log nil
+// writes nothing. It is OpenBackend(ChooseBackend(), log).
+func NewBackend(log io.Writer) (compute.Backend, error) {
+	return OpenBackend(ChooseBackend(), log)
+}
+
+// OpenBackend starts the backend of choice and writes one line to log
+// saying which and why (log nil: nothing). It never downloads a plugin. If
+// an XLA plugin that was chosen automatically fails to load, it says so and
+// falls back to the pure-Go backend; a backend that was asked for and fails
+// is an error.
+func OpenBackend(choice BackendChoice, log io.Writer) (compute.Backend, error) {
+	if log == nil {
+		log = io.Discard
+	}
 	backend, err := StartBackend(choice.Config)
-	if err != nil && os.Getenv(compute.ConfigEnvVar) == "" { // Chosen automatically, not by the user.
-		fmt.Fprintf(os.Stderr, "%v; falling back to the pure-Go backend\n", err)
+	if err != nil && choice.Automatic {
+		fmt.Fprintf(log, "%v; falling back to the pure-Go backend\n", err)
 		choice = BackendChoice{Config: "go", Reason: "the XLA plugin " + choice.Plugin + " failed to load"}
 		backend, err = StartBackend(choice.Config)
 	}
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(os.Stderr, choice)
+	fmt.Fprintln(log, choice)
 	return backend, nil
 }
 

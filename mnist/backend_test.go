@@ -84,13 +84,22 @@ func TestNewBackendFallsBackToGo(t *testing.T) {
 	if plugin.NvidiaGPUs() > 0 {
 		t.Skip("an NVIDIA GPU may pick the CUDA plugin")
 	}
-	b, err := NewBackend()
+	var log strings.Builder
+	b, err := NewBackend(&log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Finalize()
 	if b.Name() == "xla" {
 		t.Errorf("got backend %q, want the pure-Go backend", b.Name())
+	}
+	if !strings.Contains(log.String(), "falling back to the pure-Go backend") || !strings.Contains(log.String(), "backend: go: the XLA plugin") {
+		t.Errorf("the log says\n%s\nwant the failure and the fallback", log.String())
+	}
+	// Asked for by name, the same plugin is an error, not a fallback.
+	if b, err := OpenBackend(NamedBackend("xla:"+filepath.Join(dir, "pjrt_c_api_cpu_plugin.so"), "asked for"), nil); err == nil {
+		b.Finalize()
+		t.Error("a plugin asked for by name that fails to load gave no error")
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -23,9 +22,6 @@ import (
 // then per variable its path, whether it is trainable and its tensor), then
 // the SHA-256 of everything before it, so a damaged file is detected.
 const checkpointMagic = "DIGITS-CHECKPOINT-1\n"
-
-// metricsScope holds the GoMLX trainer's moving averages of the loss.
-const metricsScope = "/metrics/"
 
 type checkpointHeader struct {
 	ConfigJSON   []byte // TrainConfig as JSON, readable in a hex dump.
@@ -49,8 +45,7 @@ func (m *Model) Save(path string) error {
 	}
 	var vars []*model.Variable
 	for v := range m.store.IterVariables() {
-		// The trainer's running metrics are bookkeeping, not model state.
-		if v.HasValue() && !strings.HasPrefix(v.Path(), metricsScope) {
+		if v.HasValue() {
 			vars = append(vars, v)
 		}
 	}
@@ -126,9 +121,9 @@ func decodeCheckpoint(backend compute.Backend, data []byte) (*Model, error) {
 		return nil, err
 	}
 	cfg.MaxBatches = 0 // Quick mode is a property of the run, not of the model.
-	m := &Model{Config: cfg.WithDefaults(), Epoch: header.Epoch, Step: header.Step, Losses: header.Losses,
-		backend: backend, store: model.NewStore()}
-	m.store.SetParam(model.ParamInitialSeed, cfg.Seed)
+	cfg = cfg.WithDefaults()
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, cfg.Seed)
 	for range header.NumVariables {
 		var path string
 		var trainable bool
@@ -142,14 +137,20 @@ func decodeCheckpoint(backend compute.Backend, data []byte) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading checkpoint variable %s: %w", path, err)
 		}
-		v, err := m.store.CreateVariable(path, value)
+		v, err := store.CreateVariable(path, value)
 		if err != nil {
 			return nil, fmt.Errorf("restoring variable %s: %w", path, err)
 		}
 		v.Trainable = trainable
 	}
-	if err := m.setup(); err != nil {
+	numVariables := store.NumVariables()
+	m, err := newModel(backend, cfg, store)
+	if err != nil {
 		return nil, err
 	}
+	if store.NumVariables() != numVariables {
+		return nil, fmt.Errorf("the checkpoint lacks parameters of its %s network", cfg.Model)
+	}
+	m.Epoch, m.Step, m.Losses = header.Epoch, header.Step, header.Losses
 	return m, nil
 }

@@ -25,15 +25,17 @@ const (
 // 0, seed 4 by batch 100. The default is a seed that reproduces the course's
 // published curve; chapter 3's exercises ask students to try others.
 
-// QuickEnv is the environment variable that turns on quick mode: when set
-// to a positive number N, training stops each epoch after N batches and
-// says so in its log. Notebooks and tests use it to run in seconds; the
-// course's numbers need full runs.
+// QuickEnv is the environment variable through which the notebooks' tests
+// and the digits command turn on quick mode: a positive number N cuts every
+// epoch to N batches ([TrainConfig.MaxBatches]), and training says so in its
+// log. The course's numbers need full runs.
 const QuickEnv = "DIGITS_QUICK"
 
-// QuickBatches returns the number of batches per epoch that quick mode
-// allows ($DIGITS_QUICK), or 0 when quick mode is off.
-func QuickBatches() int {
+// QuickBatchesFromEnv reads quick mode from the environment: the number of
+// batches per epoch in $DIGITS_QUICK, or 0 when it is unset or not a
+// positive number. The library itself never reads it: callers put the
+// number in TrainConfig.MaxBatches.
+func QuickBatchesFromEnv() int {
 	n, err := strconv.Atoi(os.Getenv(QuickEnv))
 	if err != nil || n <= 0 {
 		return 0
@@ -52,16 +54,17 @@ type TrainConfig struct {
 	Scale     PixelScale      `json:"pixel_scale,omitempty"` // Range of the input pixels; [0, 1] by default.
 	Seed      int64           `json:"seed"`                  // 0 means DefaultSeed.
 	// MaxBatches, when positive, ends each epoch after that many batches
-	// (quick mode); 0 takes $DIGITS_QUICK, and otherwise means every batch.
+	// (quick mode, said in the log); 0 means every batch.
 	MaxBatches int `json:"max_batches,omitempty"`
 	LogEvery   int `json:"log_every"`
 
-	// HostBatches builds every batch on the host and copies it to the
-	// backend at each step, instead of keeping the data set on the backend
-	// and gathering batches there (the default; see [Model.Train]).
-	HostBatches bool `json:"host_batches,omitempty"`
+	// Plain trains and evaluates the course's way only: the networks as
+	// network.go writes them, batches built on the host by a Loader, one
+	// step per call. Without it the fast path (fast.go) computes the same
+	// numbers faster.
+	Plain bool `json:"plain,omitempty"`
 	// StepsPerCall is how many training steps one call of the compiled
-	// training executable runs on the device path; 0 means
+	// training executable runs on the fast path; 0 means
 	// [TrainConfig.DefaultStepsPerCall]. The result does not depend on it.
 	StepsPerCall int `json:"steps_per_call,omitempty"`
 
@@ -97,9 +100,6 @@ func (c TrainConfig) WithDefaults() TrainConfig {
 	}
 	if c.LogEvery == 0 {
 		c.LogEvery = DefaultLogEvery
-	}
-	if c.MaxBatches == 0 {
-		c.MaxBatches = QuickBatches()
 	}
 	return c
 }

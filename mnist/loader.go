@@ -44,23 +44,35 @@ type Layout int
 const (
 	// Flat shapes a batch as [N, 784], for the linear model and the MLP.
 	Flat Layout = iota
-	// Channels shapes a batch as [N, 1, 28, 28], for the CNN.
-	Channels
+	// ChannelsFirst shapes a batch as [N, 1, 28, 28] (images, channels,
+	// rows, columns: PaddlePaddle's NCHW), for the CNN.
+	ChannelsFirst
 )
 
-// LoaderConfig configures a [Loader]. Its zero value is the course's loader:
-// batches of 100, last partial batch kept, pixels in [0, 1], flat images.
+// Dims returns the shape of a batch of n images in layout l.
+func (l Layout) Dims(n int) []int {
+	if l == ChannelsFirst {
+		return []int{n, 1, ImageSize, ImageSize}
+	}
+	return []int{n, NumPixels}
+}
+
+// LoaderConfig configures a [Loader]. Its zero value reads a data set in
+// order: batches of 100, last partial batch kept, pixels in [0, 1], flat
+// images. The course's training loader sets Shuffle.
 type LoaderConfig struct {
 	BatchSize int        // Images per batch; 0 means DefaultBatchSize.
+	Shuffle   bool       // Visit the images in a new random order every epoch (training).
 	DropLast  bool       // Drop the last batch if it is smaller than BatchSize.
 	Seed      uint64     // Seed of the shuffle: the same seed gives the same order.
 	Scale     PixelScale // Range of the float32 pixels.
 	Layout    Layout     // Shape of the images of a batch.
 }
 
-// Loader yields batches of a Dataset, epoch after epoch: shuffled in train
-// mode (a new order every epoch, reproducible from the seed), in file order in
-// the other modes. Chapter 2 (数据处理) introduces it.
+// Loader yields batches of a Dataset, epoch after epoch: shuffled when its
+// config says so (a new order every epoch, reproducible from the seed; the
+// course shuffles the training set only), in file order otherwise. Chapter 2
+// (数据处理) introduces it.
 type Loader struct {
 	ds  *Dataset
 	cfg LoaderConfig
@@ -97,11 +109,11 @@ func (l *Loader) NumBatches() int {
 }
 
 // Order returns the order in which the samples of the given epoch are
-// visited: a permutation seeded by (Seed, epoch) in train mode, 0..N-1
+// visited: a permutation seeded by (Seed, epoch) with Shuffle, 0..N-1
 // otherwise.
 func (l *Loader) Order(epoch int) []int {
 	n := l.ds.Len()
-	if l.ds.Mode == Train {
+	if l.cfg.Shuffle {
 		return rand.New(rand.NewPCG(l.cfg.Seed, uint64(epoch))).Perm(n)
 	}
 	order := make([]int, n)
@@ -161,11 +173,7 @@ func (l *Loader) Epoch(epoch int) iter.Seq[*Batch] {
 				}
 				b.Labels = append(b.Labels, int32(l.ds.Labels[i]))
 			}
-			if l.cfg.Layout == Channels {
-				b.Dims = []int{len(b.Labels), 1, ImageSize, ImageSize}
-			} else {
-				b.Dims = []int{len(b.Labels), NumPixels}
-			}
+			b.Dims = l.cfg.Layout.Dims(len(b.Labels))
 			if !yield(b) {
 				return
 			}

@@ -1,6 +1,7 @@
 package mnist
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -55,9 +56,9 @@ func ParseOptimizer(s string) (OptimizerKind, error) {
 //
 // where lr0 is [OptimizerConfig.LearningRate]. Chapter 8 (恢复训练) uses it.
 type PolynomialDecay struct {
-	EndLR      float64 // The learning rate from update DecaySteps on.
-	DecaySteps int     // The number of updates over which it decays.
-	Power      float64 // The exponent; 0 means 1 (linear).
+	EndLR      float64 `json:"end_lr"`          // The learning rate from update DecaySteps on.
+	DecaySteps int     `json:"decay_steps"`     // The number of updates over which it decays.
+	Power      float64 `json:"power,omitempty"` // The exponent; 0 means 1 (linear).
 }
 
 func (d *PolynomialDecay) power() float64 {
@@ -84,11 +85,49 @@ func (d *PolynomialDecay) power() float64 {
 // model.Store under "optimizers/<kind>", so a checkpoint captures it and a
 // resumed run continues exactly.
 type OptimizerConfig struct {
-	Kind         OptimizerKind    // "" means SGD.
-	LearningRate float64          // The initial learning rate, > 0.
-	Momentum     float64          // For Momentum; 0 means DefaultMomentum.
-	L2           float64          // L2 weight decay: g += L2*w for every trainable variable.
-	Decay        *PolynomialDecay // nil means a constant learning rate.
+	Kind         OptimizerKind    `json:"kind"`               // "" means SGD.
+	LearningRate float64          `json:"learning_rate"`      // The initial learning rate, > 0.
+	Momentum     float64          `json:"momentum,omitempty"` // For Momentum; 0 means DefaultMomentum.
+	L2           float64          `json:"l2,omitempty"`       // L2 weight decay: g += L2*w for every trainable variable.
+	Decay        *PolynomialDecay `json:"decay,omitempty"`    // nil means a constant learning rate.
+}
+
+// UnmarshalJSON reads an OptimizerConfig as MarshalJSON writes it, and as
+// checkpoints and ONNX exports written before the JSON names were set wrote
+// it (the Go field names: "LearningRate", "Decay": {"EndLR", "DecaySteps"}).
+func (c *OptimizerConfig) UnmarshalJSON(data []byte) error {
+	type plain OptimizerConfig // The same fields, without this method.
+	var legacy struct {
+		LearningRate *float64
+		Decay        *struct {
+			EndLR      float64
+			DecaySteps int
+			Power      float64
+		}
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return err
+	}
+	if _, old := keys["LearningRate"]; !old {
+		return json.Unmarshal(data, (*plain)(c))
+	}
+	if err := json.Unmarshal(data, &legacy); err != nil {
+		return err
+	}
+	var k struct {
+		Kind     OptimizerKind
+		Momentum float64
+		L2       float64
+	}
+	if err := json.Unmarshal(data, &k); err != nil {
+		return err
+	}
+	*c = OptimizerConfig{Kind: k.Kind, LearningRate: *legacy.LearningRate, Momentum: k.Momentum, L2: k.L2}
+	if d := legacy.Decay; d != nil {
+		c.Decay = &PolynomialDecay{EndLR: d.EndLR, DecaySteps: d.DecaySteps, Power: d.Power}
+	}
+	return nil
 }
 
 func (c OptimizerConfig) kind() OptimizerKind {
@@ -141,9 +180,13 @@ func (c OptimizerConfig) Validate() error {
 }
 
 // NewOptimizer returns the GoMLX optimizer for c, or an error from Validate.
-// It also implements UpdateGraphWithGradients, for train.Trainer's gradient
-// accumulation.
+// It also implements UpdateGraphWithGradients, which the model's training
+// step (step.go) calls with the gradients it computed.
 func NewOptimizer(c OptimizerConfig) (optimizer.Interface, error) {
+	return newCourseOptimizer(c)
+}
+
+func newCourseOptimizer(c OptimizerConfig) (*courseOptimizer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,6 +196,10 @@ func NewOptimizer(c OptimizerConfig) (optimizer.Interface, error) {
 	}
 	return &courseOptimizer{c: c}, nil
 }
+
+// optimizerScope is the scope of the optimizers' state (GoMLX's
+// optimizer.Scope, "optimizers"), of every kind.
+const optimizerScope = optimizer.Scope
 
 // courseOptimizer implements optimizer.Interface for an OptimizerConfig.
 type courseOptimizer struct {

@@ -66,10 +66,10 @@ func TestPrefetchSameBatches(t *testing.T) {
 		mode  Mode
 		depth int
 	}{
-		{"train batches of 4, depth 2", LoaderConfig{BatchSize: 4, Seed: 3}, Train, 2},
-		{"train batches of 4, depth 0", LoaderConfig{BatchSize: 4, Seed: 3}, Train, 0},
+		{"train batches of 4, depth 2", LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 3}, Train, 2},
+		{"train batches of 4, depth 0", LoaderConfig{BatchSize: 4, Shuffle: true, Seed: 3}, Train, 0},
 		{"train drop last, depth 1", LoaderConfig{BatchSize: 4, DropLast: true}, Train, 1},
-		{"valid channels, depth 8", LoaderConfig{BatchSize: 1, Layout: Channels}, Valid, 8},
+		{"valid channels, depth 8", LoaderConfig{BatchSize: 1, Layout: ChannelsFirst}, Valid, 8},
 		{"eval one batch, depth 3", LoaderConfig{}, Eval, 3},
 	}
 	for _, tc := range tests {

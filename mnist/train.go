@@ -6,12 +6,10 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
 )
 
-// Model is a network of the course with its variables, the optimizer that
+// Model is a network of the course with its parameters, the optimizer that
 // trains it, and how far its training has come. Chapter 3 (网络结构)
 // introduces training; chapter 8 (恢复训练) saving and resuming it.
 type Model struct {
@@ -22,17 +20,20 @@ type Model struct {
 	// trained so far (resumed runs included).
 	Losses []LossRecord
 
-	backend compute.Backend
-	store   *model.Store
-	trainer *train.Trainer
-	infer   *model.ExecTwoOutputs // images -> scores, digits
-	eval    *model.ExecTwoOutputs // images, labels -> mean loss, digits
+	backend   compute.Backend
+	store     *model.Store // The parameters and the optimizer's state.
+	optimizer *courseOptimizer
+	summary   Summary
 
-	// The device path (see device.go): data sets uploaded to the backend,
-	// K training steps per call, evaluation of a gathered batch.
-	devSets map[*Dataset]*deviceSet
-	trainK  *model.Exec           // pixels, labels, rows [K, B] -> losses [K]
-	evalDev *model.ExecTwoOutputs // pixels, labels, rows [B] -> mean loss, digits
+	// Executables, compiled on first use: one training step on a host
+	// batch (step.go), inference and evaluation of a host batch, the
+	// outputs of every layer (params.go).
+	stepExec   *model.Exec
+	inferExec  *model.ExecTwoOutputs // images -> scores, digits
+	evalExec   *model.ExecTwoOutputs // images, labels -> mean loss, digits
+	layersExec *model.Exec
+
+	fast *fastPath // nil when Config.Plain; see fast.go.
 }
 
 // LossRecord is one logged training loss.
@@ -55,75 +56,86 @@ type Progress struct {
 	EpochDone, FullDone bool          // This batch ended an epoch; the run.
 }
 
-// NewModel returns a freshly initialised model for cfg on backend.
+// NewModel returns the network of cfg on backend, its parameters
+// initialised as the course's framework initialises them (see layers.go),
+// ready to train, evaluate or predict.
 func NewModel(backend compute.Backend, cfg TrainConfig) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	m := &Model{Config: cfg, backend: backend, store: model.NewStore()}
-	m.store.SetParam(model.ParamInitialSeed, cfg.Seed)
-	if err := m.setup(); err != nil {
-		return nil, err
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, cfg.Seed)
+	m, err := newModel(backend, cfg, store)
+	if err != nil {
+		return nil, fmt.Errorf("mnist: %w", err)
 	}
 	return m, nil
 }
 
-// setup creates the trainer and the inference executable over m.store.
-func (m *Model) setup() error {
-	opt, err := NewOptimizer(m.Config.Optimizer)
+// newModel sets up a model over store, creating the parameters it lacks.
+// cfg must be valid.
+func newModel(backend compute.Backend, cfg TrainConfig, store *model.Store) (*Model, error) {
+	opt, err := newCourseOptimizer(cfg.Optimizer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg := m.Config.Model
-	modelFn := func(scope *model.Scope, images *graph.Node) *graph.Node {
-		return BuildModel(scope, cfg, images)
+	m := &Model{Config: cfg, backend: backend, store: store, optimizer: opt}
+	if m.summary, err = describe(backend, store, cfg.Model); err != nil {
+		return nil, err
 	}
-	lossFn := func(labels, outputs []*graph.Node) *graph.Node {
-		return Loss(cfg.Task, outputs[0], labels[0])
+	if !cfg.Plain {
+		if m.fast, err = newFastPath(m); err != nil {
+			return nil, err
+		}
 	}
-	m.trainer = train.NewTrainer(m.backend, m.store, modelFn, lossFn, opt, nil, nil)
-	m.infer, err = model.NewExec2(m.backend, m.store, func(scope *model.Scope, images *graph.Node) (*graph.Node, *graph.Node) {
-		outputs := BuildModel(scope, cfg, images)
-		return Scores(cfg.Task, outputs), PredictedDigits(cfg.Task, outputs)
-	})
-	if err != nil {
-		return err
+	return m, nil
+}
+
+// network builds the model's network (network.go) for images. Unless
+// Config.Plain is set, the CNN's convolutions and poolings run in the
+// faster form of fast.go, which computes the same numbers.
+func (m *Model) network(scope *model.Scope, images *graph.Node) *graph.Node {
+	n := &network{scope: scope, config: m.Config.Model}
+	if m.fast != nil && m.Config.Model.Arch == CNN {
+		return n.cnnFast(images, IsPureGo(images.Graph().Backend()))
 	}
-	m.eval, err = model.NewExec2(m.backend, m.store, func(scope *model.Scope, images, labels *graph.Node) (*graph.Node, *graph.Node) {
-		outputs := BuildModel(scope, cfg, images)
-		return Loss(cfg.Task, outputs, labels), PredictedDigits(cfg.Task, outputs)
-	})
-	if err != nil {
-		return err
-	}
-	return m.newDeviceExecs()
+	return n.build(images)
+}
+
+// BuildNetwork builds the network of c, as network.go writes it, on images
+// ([N, 784], or [N, 1, 28, 28] for the CNN) and returns its outputs, [N, 1]
+// or [N, 10]. Parameters that scope lacks are created with the course's
+// initialisation, from the seed in scope's model.ParamInitialSeed. Chapter 3
+// (网络结构) introduces the networks.
+func BuildNetwork(scope *model.Scope, c ModelConfig, images *graph.Node) *graph.Node {
+	n := &network{scope: scope, config: c.WithDefaults()}
+	return n.build(images)
 }
 
 // Backend returns the backend the model runs on.
 func (m *Model) Backend() compute.Backend { return m.backend }
 
-// Store returns the GoMLX store holding the model's variables and the
-// optimizer's state.
+// Store returns the GoMLX store holding the model's parameters and the
+// optimizer's state, for work at GoMLX's level; [Model.Params] and
+// [Model.Param] are the course's way to read the parameters.
 func (m *Model) Store() *model.Store { return m.store }
 
-// batchTensors converts a batch to the model's input and label tensors:
-// labels are float32 [N, 1] for regression and int32 [N] for classification.
-func (m *Model) batchTensors(b *Batch) (images, labels *tensors.Tensor) {
-	images = tensors.FromFlatDataAndDimensions(b.Images, b.Dims...)
-	if m.Config.Model.Task == Classification {
-		labels = tensors.FromFlatDataAndDimensions(b.Labels, b.Size())
-	} else {
-		labels = tensors.FromFlatDataAndDimensions(b.FloatLabels(), b.Size(), 1)
-	}
-	return images, labels
+// ResetOptimizer forgets the optimizer's state (its moments and step
+// counter) and keeps the parameters: training goes on as if the optimizer
+// were new. Chapter 8 (恢复训练) shows what this does to a resumed run.
+func (m *Model) ResetOptimizer() error {
+	return m.store.DeleteVariablesInScope("/" + optimizerScope)
 }
 
-// Loader returns the loader the model trains or evaluates ds with.
-func (m *Model) Loader(ds *Dataset) (*Loader, error) {
+// Loader returns the loader that the model trains (training true: shuffled,
+// and without the last partial batch when Config.DropLast) or evaluates
+// (training false: in order, every image) ds with.
+func (m *Model) Loader(ds *Dataset, training bool) (*Loader, error) {
 	return NewLoader(ds, LoaderConfig{
 		BatchSize: m.Config.BatchSize,
-		DropLast:  m.Config.DropLast && ds.Mode == Train,
+		Shuffle:   training,
+		DropLast:  training && m.Config.DropLast,
 		Seed:      uint64(m.Config.Seed),
 		Layout:    m.Config.Model.Layout(),
 		Scale:     m.Config.Scale,
@@ -137,25 +149,20 @@ func (m *Model) Loader(ds *Dataset) (*Loader, error) {
 // seed and the epoch number, so a run resumed from a checkpoint follows the
 // same path as an uninterrupted one.
 //
-// The data set is uploaded to the backend once and batches are gathered
-// there (see device.go), unless Config.HostBatches asks for batches built on
-// the host.
+// Each batch gets one training step (step.go). With Config.Plain the
+// batches come from the model's [Loader] through [Prefetch], as chapter 2
+// builds them (trainEpoch below); otherwise the fast path gathers them on the
+// backend, several steps per call (fast.go), with the same results.
 func (m *Model) Train(trainDS *Dataset) error {
 	cfg := m.Config
-	loader, err := m.Loader(trainDS)
+	loader, err := m.Loader(trainDS, true)
 	if err != nil {
 		return err
 	}
 	batches := loader.NumBatches()
 	if cfg.MaxBatches > 0 && cfg.MaxBatches < batches {
 		batches = cfg.MaxBatches
-		m.logf("QUICK MODE: %d of %d batches per epoch (unset %s for the full run)\n", batches, loader.NumBatches(), QuickEnv)
-	}
-	var dev *deviceSet
-	if !cfg.HostBatches {
-		if dev, err = m.onDevice(trainDS); err != nil {
-			return err
-		}
+		m.logf("QUICK MODE: %d of %d batches per epoch (MaxBatches); the course's numbers need full runs\n", batches, loader.NumBatches())
 	}
 	start := time.Now()
 	startStep := m.Step
@@ -185,10 +192,10 @@ func (m *Model) Train(trainDS *Dataset) error {
 				})
 			}
 		}
-		if cfg.HostBatches {
-			err = m.trainEpochHost(loader, epoch, batches, stepDone)
+		if m.fast != nil {
+			err = m.fast.trainEpoch(trainDS, loader, epoch, batches, stepDone)
 		} else {
-			err = m.trainEpochDevice(dev, loader, epoch, batches, stepDone)
+			err = m.trainEpoch(loader, epoch, batches, stepDone)
 		}
 		if err != nil {
 			return err
@@ -205,74 +212,21 @@ func (m *Model) Train(trainDS *Dataset) error {
 	return nil
 }
 
-// trainEpochHost trains the first batches batches of an epoch, built on the
-// host one batch ahead of the step that uses them.
-func (m *Model) trainEpochHost(loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
-	for b := range Prefetch(loader.Epoch(epoch), 1) {
-		if b.Index >= batches {
+// trainEpoch is the course's loop over one epoch: the loader's batches, in
+// the epoch's shuffled order, prepared one ahead by Prefetch, and one
+// training step for each of the first batches.
+func (m *Model) trainEpoch(loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
+	for batch := range Prefetch(loader.Epoch(epoch), 1) {
+		if batch.Index >= batches {
 			break
 		}
-		loss, err := m.trainStep(b)
+		loss, err := m.trainBatch(batch)
 		if err != nil {
-			return fmt.Errorf("mnist: training epoch %d, batch %d: %w", epoch, b.Index, err)
+			return fmt.Errorf("mnist: training epoch %d, batch %d: %w", epoch, batch.Index, err)
 		}
-		stepDone(b.Index, b.Size(), loss)
+		stepDone(batch.Index, batch.Size(), loss)
 	}
 	return nil
-}
-
-// trainEpochDevice trains the first batches batches of an epoch on the data
-// set held by the backend: each call of the training executable runs up to
-// StepsPerCall steps, given only the sample numbers of their batches. A last
-// partial batch runs alone.
-func (m *Model) trainEpochDevice(dev *deviceSet, loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
-	order := loader.Order(epoch)
-	bs := loader.Config().BatchSize
-	k := m.Config.StepsPerCall
-	if k == 0 {
-		k = m.Config.DefaultStepsPerCall()
-	}
-	for first := 0; first < batches; {
-		start := first * bs
-		steps := 0 // Full batches in this call.
-		for steps < min(k, batches-first) && start+(steps+1)*bs <= len(order) {
-			steps++
-		}
-		size := bs
-		var rows *tensors.Tensor
-		if steps == 0 {
-			size, steps = len(order)-start, 1
-			rows = indexTensor(order[start:], 1, size)
-		} else {
-			rows = indexTensor(order[start:start+steps*bs], steps, bs)
-		}
-		losses, err := m.trainK.Call1(dev.pixels, dev.labels, rows)
-		if err != nil {
-			return fmt.Errorf("mnist: training epoch %d, batches %d-%d: %w", epoch, first, first+steps-1, err)
-		}
-		values := tensors.MustCopyFlatData[float32](losses)
-		losses.FinalizeAll()
-		for i, loss := range values {
-			stepDone(first+i, size, float64(loss))
-		}
-		first += steps
-	}
-	return nil
-}
-
-// trainStep runs one optimizer update on a batch and returns its loss.
-func (m *Model) trainStep(b *Batch) (float64, error) {
-	images, labels := m.batchTensors(b)
-	metrics, err := m.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{images}, Labels: []*tensors.Tensor{labels}})
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		for _, t := range metrics {
-			t.FinalizeAll()
-		}
-	}()
-	return float64(tensors.ToScalar[float32](metrics[0])), nil
 }
 
 func (m *Model) logf(format string, args ...any) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -15,7 +16,7 @@ func runBackend(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	backend, err := mnist.NewBackend()
+	backend, err := mnist.NewBackend(os.Stdout)
 	if err != nil {
 		return err
 	}

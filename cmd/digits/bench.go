@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/godigits/digits/bench"
+	"github.com/godigits/digits/internal/bench"
 	"github.com/godigits/digits/mnist"
 )
 
@@ -19,7 +19,7 @@ func runBench(args []string) error {
 		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
 		warmup, lossSteps, steps, goImages                                                int
 		seed                                                                              int64
-		host                                                                              bool
+		plain                                                                             bool
 	)
 	fs.StringVar(&models, "models", "linear,mlp,cnn", "models to time: linear, mlp, cnn")
 	fs.StringVar(&tasks, "tasks", "regression,classification", "tasks: regression, classification")
@@ -34,14 +34,14 @@ func runBench(args []string) error {
 	fs.IntVar(&steps, "steps", 0, "smoke run: cut every epoch and evaluation to this many batches (0: whole epochs)")
 	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
 	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
-	fs.BoolVar(&host, "host", true, "also time GoMLX with batches built on the host")
+	fs.BoolVar(&plain, "plain", true, "also time GoMLX's plain path (mnist/network.go's layers, batches built on the host)")
 	dataDirFlag(fs, &dataDir)
 	backendFlag(fs, &backendName)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 
-	o := bench.Options{Seed: seed, WarmupSteps: warmup, LossSteps: lossSteps, MaxSteps: steps, HostBatches: host,
+	o := bench.Options{Seed: seed, WarmupSteps: warmup, LossSteps: lossSteps, MaxSteps: steps, Plain: plain,
 		GoImages: goImages, Python: python, PeerScript: peerScript, Dir: dir, Log: os.Stderr}
 	var archs []mnist.Architecture
 	for _, s := range splitList(models) {

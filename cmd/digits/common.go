@@ -20,15 +20,14 @@ func backendFlag(fs *flag.FlagSet, backend *string) {
 	fs.StringVar(backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda or xla:/path/plugin.so (default: chosen automatically, or $GOMLX_BACKEND)")
 }
 
-// startBackend makes the -backend flag (when set) override $GOMLX_BACKEND
-// and starts the backend.
+// startBackend starts the backend that the -backend flag names or, when it
+// is empty, the one that mnist.ChooseBackend picks (which honours
+// $GOMLX_BACKEND), and says which on standard error.
 func startBackend(name string) (compute.Backend, error) {
 	if name != "" {
-		if err := os.Setenv("GOMLX_BACKEND", name); err != nil {
-			return nil, err
-		}
+		return mnist.OpenBackend(mnist.NamedBackend(name, "set by -backend"), os.Stderr)
 	}
-	return mnist.NewBackend()
+	return mnist.NewBackend(os.Stderr)
 }
 
 // loadCheckpoint starts the backend and loads the checkpoint at path on it;

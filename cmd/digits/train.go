@@ -32,12 +32,12 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.l2, "l2", 0, "L2 weight decay coefficient (0: none)")
 	fs.Float64Var(&f.decayTo, "decay-to", 0, "decay the learning rate polynomially (linearly) to this value over the run (0: constant)")
 	fs.StringVar(&f.hidden, "hidden", "10,10", "MLP hidden layer sizes, comma separated")
-	fs.StringVar(&f.activation, "activation", mnist.Sigmoid, "MLP hidden activation: sigmoid or relu")
+	fs.StringVar(&f.activation, "activation", string(mnist.Sigmoid), "MLP hidden activation: sigmoid or relu")
 	fs.IntVar(&f.epochs, "epochs", mnist.DefaultEpochs, "epochs")
 	fs.IntVar(&f.batchSize, "batch", mnist.DefaultBatchSize, "batch size")
 	fs.Int64Var(&f.seed, "seed", mnist.DefaultSeed, "seed of initialisation and shuffling")
 	fs.IntVar(&f.logEvery, "log-every", mnist.DefaultLogEvery, "batches between loss lines")
-	fs.IntVar(&f.quick, "quick", 0, "quick mode: train only this many batches per epoch (0: all; default from $"+mnist.QuickEnv+")")
+	fs.IntVar(&f.quick, "quick", mnist.QuickBatchesFromEnv(), "quick mode: train only this many batches per epoch (0: all; default from $"+mnist.QuickEnv+")")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint file, written after every epoch (default checkpoints/MODEL-TASK.ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue training from the checkpoint file, up to -epochs")
 	fs.StringVar(&f.plot, "plot", "", "write the loss curve to this SVG file (default: beside the checkpoint)")
@@ -47,9 +47,13 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 
 // config builds the training configuration from the flags.
 func (f *trainFlags) config() (mnist.TrainConfig, error) {
+	kind, err := mnist.ParseOptimizer(f.optimizer)
+	if err != nil {
+		return mnist.TrainConfig{}, usageError{fmt.Errorf("-optimizer: %w", err)}
+	}
 	cfg := mnist.TrainConfig{
-		Model: mnist.ModelConfig{Arch: mnist.Architecture(f.arch), Task: mnist.Task(f.task), Activation: f.activation},
-		Optimizer: mnist.OptimizerConfig{Kind: mnist.OptimizerKind(f.optimizer), LearningRate: f.lr,
+		Model: mnist.ModelConfig{Arch: mnist.Architecture(f.arch), Task: mnist.Task(f.task), Activation: mnist.Activation(f.activation)},
+		Optimizer: mnist.OptimizerConfig{Kind: kind, LearningRate: f.lr,
 			Momentum: f.momentum, L2: f.l2},
 		Epochs: f.epochs, BatchSize: f.batchSize, Seed: f.seed, LogEvery: f.logEvery, MaxBatches: f.quick,
 	}

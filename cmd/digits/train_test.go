@@ -46,6 +46,9 @@ func TestTrainEvalPredict(t *testing.T) {
 		{"eval bad checkpoint", []string{"eval", "-data", data, "-checkpoint", images[0]}, 1, nil, "not a digits checkpoint"},
 		{"eval bad mode", []string{"eval", "-data", data, "-checkpoint", ckpt, "-mode", "test"}, 2, nil, `unknown mode "test"`},
 		{"train bad model", []string{"train", "-model", "rnn", "-checkpoint", filepath.Join(dir, "x.ckpt")}, 2, nil, `unknown model "rnn"`},
+		{"optimizer in any case, backend by flag", []string{"train", "-model", "linear", "-optimizer", "Adam", "-epochs", "1", "-batch", "4",
+			"-backend", "go", "-data", data, "-checkpoint", filepath.Join(dir, "adam.ckpt")},
+			0, []string{"training linear regression, optimizer adam"}, "backend: go: set by -backend"},
 		{"train bad optimizer", []string{"train", "-optimizer", "lbfgs", "-checkpoint", filepath.Join(dir, "x.ckpt")}, 2, nil, "unknown optimizer"},
 	}
 	for _, s := range steps {

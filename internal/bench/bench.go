@@ -77,8 +77,9 @@ type Options struct {
 	// MaxSteps, when positive, cuts every epoch (and evaluation) to that
 	// many batches: a smoke run. 0 runs whole epochs.
 	MaxSteps int
-	// HostBatches also times GoMLX with batches built on the host.
-	HostBatches bool
+	// Plain also times GoMLX on the model's plain path (TrainConfig.Plain:
+	// the network as mnist/network.go writes it, batches built on the host).
+	Plain bool
 	// GoBackend, when set, also times the pure-Go backend on GoImages images
 	// per case (it is too slow for whole epochs of the CNN).
 	GoBackend compute.Backend
@@ -96,7 +97,7 @@ type Options struct {
 
 // Column is one framework (or GoMLX variant) of the report.
 type Column struct {
-	Name    string            `json:"name"`    // "gomlx", "gomlx-host", "gomlx-go", "torch", ...
+	Name    string            `json:"name"`    // "gomlx", "gomlx-plain", "gomlx-go", "torch", ...
 	Version string            `json:"version"` // Framework version.
 	Device  string            `json:"device"`
 	Threads int               `json:"threads,omitempty"`
@@ -160,8 +161,8 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.HostBatches {
-		col := &Column{Name: "gomlx-host", Version: r.GoMLX, Device: backend.Name(), Note: "batches built on the host"}
+	if o.Plain {
+		col := &Column{Name: "gomlx-plain", Version: r.GoMLX, Device: backend.Name(), Note: "plain path: network.go's layers, batches built on the host"}
 		r.Columns = append(r.Columns, col)
 		if err := timeColumn(col, backend, train, valid, o, true, nil, nil); err != nil {
 			return nil, err
@@ -194,11 +195,11 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	return r, nil
 }
 
-// timeColumn times every case on backend into col: with host batches or
+// timeColumn times every case on backend into col: on the plain path or
 // not, cut to steps(case) steps when steps is not nil. A case that fails
 // gets its error in col; onParams, when not nil, receives each case's initial
 // weights, and an error it returns ends the run.
-func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Dataset, o Options, host bool,
+func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Dataset, o Options, plain bool,
 	steps func(Case) int, onParams func(Case, map[string]*tensors.Tensor) error) error {
 	col.Results = map[string]Result{}
 	for _, c := range o.Cases {
@@ -207,7 +208,7 @@ func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Datase
 		if steps != nil {
 			maxSteps = steps(c)
 		}
-		res, params, err := runGoMLX(backend, train, valid, c, o, host, maxSteps)
+		res, params, err := runGoMLX(backend, train, valid, c, o, plain, maxSteps)
 		if err != nil {
 			res = Result{Name: c.Name(), Error: err.Error()}
 		}
@@ -224,7 +225,7 @@ func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Datase
 // runGoMLX trains a fresh model of case c for one epoch (or maxSteps steps,
 // or o.MaxSteps) and evaluates it on valid. It returns the measurements and
 // the model's initial variables.
-func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Options, host bool, maxSteps int) (Result, map[string]*tensors.Tensor, error) {
+func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Options, plain bool, maxSteps int) (Result, map[string]*tensors.Tensor, error) {
 	res := Result{Name: c.Name()}
 	steps := train.Len() / c.Batch
 	if o.MaxSteps > 0 {
@@ -235,14 +236,14 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	}
 	var times []time.Time
 	cfg := mnist.TrainConfig{
-		Model:       mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
-		Epochs:      1,
-		BatchSize:   c.Batch,
-		DropLast:    true,
-		Seed:        o.Seed,
-		MaxBatches:  steps,
-		LogEvery:    math.MaxInt32,
-		HostBatches: host,
+		Model:      mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
+		Epochs:     1,
+		BatchSize:  c.Batch,
+		DropLast:   true,
+		Seed:       o.Seed,
+		MaxBatches: steps,
+		LogEvery:   math.MaxInt32,
+		Plain:      plain,
 		OnBatch: func(p mnist.Progress) {
 			times = append(times, time.Now())
 			if len(res.Losses) < o.LossSteps {
@@ -255,25 +256,14 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	if err != nil {
 		return res, nil, err
 	}
-	// Creating the variables (by building the inference graph) before the
-	// clock starts gives the initial weights the peers start from.
-	if _, err := m.Predict(make([]uint8, mnist.NumPixels)); err != nil {
+	// The initial weights, which the peers start from.
+	all, err := m.Params()
+	if err != nil {
 		return res, nil, err
 	}
 	params := map[string]*tensors.Tensor{}
-	for v := range m.Store().IterVariables() {
-		if !v.Trainable {
-			continue
-		}
-		value, err := v.Value()
-		if err != nil {
-			return res, nil, err
-		}
-		clone, err := value.LocalClone()
-		if err != nil {
-			return res, nil, err
-		}
-		params[strings.TrimPrefix(v.Path(), "/")] = clone
+	for _, p := range all {
+		params[p.Path()] = tensors.FromFlatDataAndDimensions(p.Values, p.Dims...)
 	}
 
 	start := time.Now()
@@ -328,9 +318,9 @@ type specParam struct {
 func writeParams(dir string, c Case, params map[string]*tensors.Tensor) (specCase, error) {
 	mc := mnist.ModelConfig{Arch: c.Arch, Task: c.Task}.WithDefaults()
 	sc := specCase{Name: c.Name(), Arch: string(c.Arch), Task: string(c.Task), Batch: c.Batch,
-		LearningRate: mnist.DefaultLearningRate, Hidden: mnist.DefaultHidden, Activation: mnist.Sigmoid, Channels: mnist.DefaultChannels}
+		LearningRate: mnist.DefaultLearningRate, Hidden: mnist.DefaultHidden, Activation: string(mnist.Sigmoid), Channels: mnist.DefaultConvChannels}
 	if mc.Hidden != nil {
-		sc.Hidden, sc.Activation = mc.Hidden, mc.Activation
+		sc.Hidden, sc.Activation = mc.Hidden, string(mc.Activation)
 	}
 	caseDir := filepath.Join(dir, "params", c.Name())
 	if err := os.MkdirAll(caseDir, 0o755); err != nil {
@@ -351,7 +341,7 @@ func writeParams(dir string, c Case, params map[string]*tensors.Tensor) (specCas
 // writeOrder writes the first epoch's sample order (the order every
 // framework trains in) and returns it.
 func writeOrder(o Options, train *mnist.Dataset) ([]int, error) {
-	loader, err := mnist.NewLoader(train, mnist.LoaderConfig{Seed: uint64(o.Seed)})
+	loader, err := mnist.NewLoader(train, mnist.LoaderConfig{Shuffle: true, Seed: uint64(o.Seed)})
 	if err != nil {
 		return nil, err
 	}
