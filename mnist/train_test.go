@@ -363,3 +363,32 @@ func TestInitialisation(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFormat1Checkpoint loads a checkpoint written by the digits
+// command before the optimizer's configuration had JSON names
+// (testdata/format1-mlp.ckpt: `digits train -data mnist/testdata -model mlp
+// -hidden 8 -task classification -optimizer momentum -lr 0.05 -l2 0.001
+// -epochs 2 -batch 4`, pure-Go backend), which printed "valid: 2 images,
+// loss 2.2753, accuracy 50.00%" for it; the model evaluates the same today
+// and trains on.
+func TestLoadFormat1Checkpoint(t *testing.T) {
+	m, err := LoadModel(goBackend(t), filepath.Join("testdata", "format1-mlp.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := m.Config.Optimizer
+	if o.Kind != Momentum || o.LearningRate != 0.05 || o.L2 != 0.001 || m.Epoch != 2 || m.Step != 6 {
+		t.Errorf("read %+v at epoch %d, step %d; want momentum, lr 0.05, L2 0.001 at epoch 2, step 6", o, m.Epoch, m.Step)
+	}
+	ev, err := m.Evaluate(loadFixture(t, Valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Images != 2 || ev.Accuracy != 0.5 || math.Abs(ev.Loss-2.2753) > 5e-5 {
+		t.Errorf("evaluation %v, want 2 images, loss 2.2753, accuracy 50.00%%", ev)
+	}
+	m.Config.Epochs = 3
+	if err := m.Train(loadFixture(t, Train)); err != nil || m.Step != 9 {
+		t.Errorf("training on: step %d, error %v; want step 9", m.Step, err)
+	}
+}
