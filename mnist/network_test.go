@@ -71,7 +71,7 @@ func ExampleModel_Summary() {
 	// Output:
 	// cnn regression (20 channels)
 	// layer    kind                 activation output shape     parameters
-	// input                                    [N, 1, 28, 28]             
+	// input                                    [N, 1, 28, 28]
 	// conv1    Conv2D 1→20, 5x5     relu       [N, 20, 28, 28]         520
 	// pool1    MaxPool 2x2                     [N, 20, 14, 14]           0
 	// conv2    Conv2D 20→20, 5x5    relu       [N, 20, 14, 14]      10,020
