@@ -81,8 +81,8 @@ func (m *Model) ExportONNX(path string, batchSize int) (err error) {
 			err = fmt.Errorf("mnist: exporting %s: %v", path, r)
 		}
 	}()
-	if batchSize <= 0 {
-		return fmt.Errorf("mnist: exporting %s: batch size %d must be positive", path, batchSize)
+	if err := CheckExportBatch(batchSize); err != nil {
+		return fmt.Errorf("mnist: exporting %s: %s", path, strings.TrimPrefix(err.Error(), "mnist: "))
 	}
 	if err := m.CheckFinite(); err != nil {
 		return fmt.Errorf("mnist: exporting %s: %s: its training diverged; train it again with a lower learning rate",

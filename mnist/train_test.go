@@ -312,6 +312,12 @@ func TestModelConfig(t *testing.T) {
 		{ModelConfig{Arch: MLP, Task: "ranking"}, "", "unknown task"},
 		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{0}}, "", "must be positive"},
 		{ModelConfig{Arch: MLP, Task: Regression, Activation: "tanh"}, "", "unknown activation"},
+		// 784*1e8 + 1e8 (first layer) + 1e8*10 + 10 (second) + 10*1 + 1
+		// (output) = 7.95e10 parameters, by hand; 4 bytes each: 318 GB.
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{100_000_000, 10}}, "", "make 7.95e+10 parameters, 318.0 GB as float32"},
+		// 784*127551 + 127551 + 127551*1 + 1 = 100,255,306: just above MaxParams.
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{127551}}, "", "at most 100000000"},
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{1 << 62}}, "", "parameters"},
 	}
 	for _, tc := range tests {
 		err := tc.cfg.Validate()
