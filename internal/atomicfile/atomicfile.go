@@ -1,11 +1,13 @@
 // Package atomicfile writes files so that readers see either the old content
-// or the complete new content, never a half-written file.
+// or the complete new content, never a half-written file, and cleans up
+// after writers that were killed.
 package atomicfile
 
 import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write creates a temporary file beside path, lets write fill it, syncs it and
@@ -16,7 +18,7 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
@@ -39,4 +41,39 @@ func Write(path string, write func(io.Writer) error) (err error) {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// tempPrefix is the name, up to a random suffix, of Write's temporary files
+// for path.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// RemoveTemps removes the temporary files that Write left beside path when
+// its process was killed, and returns their names. Only a caller that alone
+// writes path (see internal/runlock) may call it: another writer's file in
+// progress would go too.
+func RemoveTemps(path string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), globEscape(tempPrefix(path))+"*"))
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil {
+			return removed, err
+		}
+		removed = append(removed, m)
+	}
+	return removed, nil
+}
+
+// globEscape quotes the characters that filepath.Match treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

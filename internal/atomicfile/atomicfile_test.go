@@ -45,3 +45,31 @@ func TestWrite(t *testing.T) {
 		})
 	}
 }
+
+func TestRemoveTemps(t *testing.T) {
+	for _, name := range []string{"run.ckpt", "run[1]*.ckpt"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			orphans := []string{"." + name + ".tmp-123", "." + name + ".tmp-456"}
+			kept := []string{name, name + ".lock", ".other.ckpt.tmp-1", "." + name + ".tmp"}
+			for _, f := range append(append([]string{}, orphans...), kept...) {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			removed, err := RemoveTemps(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(removed) != len(orphans) {
+				t.Errorf("removed %q, want the %d orphans %q", removed, len(orphans), orphans)
+			}
+			for _, f := range kept {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s was removed: %v", f, err)
+				}
+			}
+		})
+	}
+}
