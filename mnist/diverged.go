@@ -14,10 +14,11 @@ import (
 // to NaN (Inf - Inf), and every output after that is NaN. This file holds
 // how the package notices it.
 
-// ErrNotFinite is the error of [Model.Evaluate] and [Model.Predict] for a
-// model whose outputs or loss are NaN or infinite: its weights diverged in
-// training, and it predicts no digit.
-var ErrNotFinite = errors.New("mnist: the model's outputs are not finite numbers (NaN or Inf): " +
+// ErrNotFinite is the error that [Model.Evaluate] and [Model.Predict] wrap,
+// with their context ("mnist: evaluating on eval: ..."), for a model whose
+// outputs or loss are NaN or infinite: its weights diverged in training, and
+// it predicts no digit.
+var ErrNotFinite = errors.New("the model's outputs are not finite numbers (NaN or Inf): " +
 	"its training diverged; train it again with a lower learning rate")
 
 // DivergedError is the error of [Model.Train] when the loss of a batch is NaN
