@@ -21,6 +21,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	_ "github.com/godigits/digits/internal/userhome" // A HOME for go-xla's plugin search, before go-xla starts.
 )
 
 // command is one subcommand: its name, a one-line summary and its entry point,
