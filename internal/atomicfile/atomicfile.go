@@ -4,11 +4,38 @@
 package atomicfile
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+// CheckDir makes sure dir exists (creating it if need be) and takes new
+// files, so that a long job can fail before it starts rather than at its
+// first write.
+func CheckDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return cannotWrite(dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// cannotWrite names the folder that refused a new file, rather than the
+// temporary file's random name.
+func cannotWrite(dir string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot write in %s: %w", dir, err)
+}
 
 // Write creates a temporary file beside path, lets write fill it, syncs it and
 // renames it over path. If write fails, the temporary file is removed and
@@ -20,7 +47,7 @@ func Write(path string, write func(io.Writer) error) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
-		return err
+		return cannotWrite(dir, err)
 	}
 	defer func() {
 		if err != nil {

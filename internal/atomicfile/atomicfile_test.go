@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -71,5 +72,16 @@ func TestRemoveTemps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCannotWriteNamesTheFolder(t *testing.T) {
+	dir := "/data/mnist"
+	err := cannotWrite(dir, &os.PathError{Op: "open", Path: dir + "/.x.tmp-123", Err: syscall.EACCES})
+	if got, want := err.Error(), "cannot write in /data/mnist: permission denied"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if !errors.Is(err, syscall.EACCES) {
+		t.Errorf("%v does not wrap EACCES", err)
 	}
 }
