@@ -398,3 +398,37 @@ func TestLoadFormat1Checkpoint(t *testing.T) {
 		t.Errorf("training on: step %d, error %v; want step 9", m.Step, err)
 	}
 }
+
+// TestCheckpointConfigMismatch loads checkpoints whose saved configuration
+// does not fit their weights (written by changing a model's configuration
+// before saving it): the error names the file, the parameter, both shapes
+// and the cause, not GoMLX's internals.
+func TestCheckpointConfigMismatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*ModelConfig)
+		want   string
+	}{
+		{"wider hidden layer", func(c *ModelConfig) { c.Hidden = []int{16} }, "hidden1/weights is [784 8], the network needs [784 16]"},
+		{"other task", func(c *ModelConfig) { c.Task = Classification }, "output/weights is [8 1], the network needs [8 10]"},
+		{"other network", func(c *ModelConfig) { c.Arch, c.Hidden = CNN, nil }, "output/weights is [8 1], the network needs [98 1]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(goBackend(t), tinyConfig(MLP, Regression, OptimizerConfig{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.change(&m.Config.Model)
+			path := filepath.Join(t.TempDir(), "mismatch.ckpt")
+			if err := m.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadModel(goBackend(t), path)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "its weights disagree") {
+				t.Errorf("got %v, want an error naming %s and saying %q", err, path, tc.want)
+			}
+		})
+	}
+}
