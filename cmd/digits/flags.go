@@ -59,16 +59,9 @@ func checkOutput(name, path, example string) error {
 		return usageError{fmt.Errorf("-%s %s is a directory: give the name of a file in it, such as %s",
 			name, path, filepath.Join(path, example))}
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("-%s %s: cannot create its directory: %w", name, path, err)
+	if err := atomicfile.CheckDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("-%s %s: %w", name, path, err)
 	}
-	f, err := os.CreateTemp(dir, ".digits-write-check-*")
-	if err != nil {
-		return fmt.Errorf("-%s %s: cannot write in %s: %w", name, path, dir, err)
-	}
-	f.Close()
-	os.Remove(f.Name())
 	return nil
 }
 
