@@ -95,6 +95,8 @@ notebooks: setup
 fuzz:
 	go test ./mnist -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME)
 	go test ./mnist -run '^$$' -fuzz '^FuzzReadCourseJSON$$' -fuzztime $(FUZZTIME)
+	go test ./mnist -run '^$$' -fuzz '^FuzzDecodeImage$$' -fuzztime $(FUZZTIME)
+	go test ./cmd/digits -run '^$$' -fuzz '^FuzzParseCommandLine$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV)

@@ -2,13 +2,17 @@
 
 It finds the running server the way Jupyter Docker Stacks do, from the
 jpserver-*.json files in Jupyter's runtime folder (JupyterLab and
-jupyterhub-singleuser both write one), and asks its /api, which needs no token.
+jupyterhub-singleuser both write one), and asks its /api, which needs no
+token. It asks on 127.0.0.1, at the server's port and base URL: the host
+name in the file's URL is the container's, which a container started with
+`--network none` (a classroom offline) cannot resolve.
 """
 
 import glob
 import json
 import os
 import sys
+import urllib.parse
 import urllib.request
 
 from jupyter_core.paths import jupyter_runtime_dir
@@ -17,6 +21,8 @@ servers = sorted(glob.glob(os.path.join(jupyter_runtime_dir(), "jpserver-*.json"
 if not servers:
     sys.exit("healthcheck: no Jupyter server running")
 with open(servers[-1]) as f:
-    url = json.load(f)["url"]
+    info = json.load(f)
+scheme = urllib.parse.urlsplit(info["url"]).scheme or "http"
+url = f"{scheme}://127.0.0.1:{info['port']}/{info.get('base_url', '/').strip('/')}"
 with urllib.request.urlopen(url.rstrip("/") + "/api", timeout=5) as resp:
     print(f"healthcheck: {url}: {json.load(resp)}")

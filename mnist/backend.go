@@ -1,6 +1,8 @@
 package mnist
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -110,12 +112,24 @@ func StartBackend(config string) (backend compute.Backend, err error) {
 	default:
 		return nil, fmt.Errorf("mnist: unknown backend %q in %q: want go, xla:cpu, xla:cuda or xla:/path/to/plugin.so", name, config)
 	}
+	_, rest, _ := strings.Cut(config, ":")
+	pluginName, _, _ := strings.Cut(rest, ",") // "cpu", "cuda", a path, or "".
+	if name == "xla" && strings.Contains(pluginName, "/") {
+		if _, err := os.Stat(pluginName); err != nil {
+			return nil, fmt.Errorf("mnist: backend %q: no PJRT plugin file %s (%w); `make setup` installs the XLA CPU plugin, and %s=go needs none",
+				config, pluginName, errors.Unwrap(err), compute.ConfigEnvVar)
+		}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			backend, err = nil, fmt.Errorf("mnist: starting backend %q: %v", config, r)
 		}
 	}()
 	backend, err = compute.NewWithConfig(config)
+	if err != nil && strings.Contains(err.Error(), "no plugins found") {
+		return nil, fmt.Errorf("mnist: backend %q: no XLA plugin (pjrt_c_api_%s_plugin.so) in %s; `make setup` installs the XLA CPU plugin, and %s=go needs none",
+			config, cmp.Or(pluginName, "<name>"), strings.Join(plugin.Dirs(), ":"), compute.ConfigEnvVar)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mnist: starting backend %q: %w", config, firstLine(err))
 	}

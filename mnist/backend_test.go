@@ -1,7 +1,9 @@
 package mnist
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,12 +63,13 @@ func TestStartBackendErrors(t *testing.T) {
 	tests := []struct{ config, wantErr string }{
 		{"foo", `unknown backend "foo"`},
 		{"xla:" + notAPlugin, "starting backend"},
-		{"xla:/does/not/exist.so", "starting backend"},
+		// A missing file is named as such, with what to do instead.
+		{"xla:/does/not/exist.so", "no PJRT plugin file /does/not/exist.so (no such file or directory); `make setup`"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.config, func(t *testing.T) {
 			b, err := StartBackend(tc.config)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "autoinstall") {
 				t.Errorf("got backend %v, error %v; want an error containing %q", b, err, tc.wantErr)
 			}
 		})
@@ -154,5 +157,28 @@ func TestIsPureGo(t *testing.T) {
 		if IsPureGo(b) {
 			t.Errorf("IsPureGo(%s) is true", b.Name())
 		}
+	}
+}
+
+// TestStartBackendWithoutPlugin runs StartBackend("xla:cpu") in a child
+// process whose plugin search path is an empty folder (go-xla reads it when
+// the process starts): the error says where it looked and what to do, not
+// GoMLX's advice to import its auto-installer.
+func TestStartBackendWithoutPlugin(t *testing.T) {
+	if os.Getenv("DIGITS_TEST_CHILD") == "no-plugin" {
+		_, err := StartBackend("xla:cpu")
+		fmt.Println("error:", err)
+		return
+	}
+	empty := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartBackendWithoutPlugin$")
+	cmd.Env = append(os.Environ(), "DIGITS_TEST_CHILD=no-plugin", "PJRT_PLUGIN_LIBRARY_PATH="+empty)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	want := "error: mnist: backend \"xla:cpu\": no XLA plugin (pjrt_c_api_cpu_plugin.so) in " + empty + "; `make setup` installs"
+	if !strings.Contains(string(out), want) || strings.Contains(string(out), "autoinstall") {
+		t.Errorf("the child said:\n%s\nwant %q", out, want)
 	}
 }

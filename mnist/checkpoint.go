@@ -146,7 +146,7 @@ func decodeCheckpoint(backend compute.Backend, data []byte) (*Model, error) {
 	numVariables := store.NumVariables()
 	m, err := newModel(backend, cfg, store)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (the configuration saved in the checkpoint and its weights disagree)", err)
 	}
 	if store.NumVariables() != numVariables {
 		return nil, fmt.Errorf("the checkpoint lacks parameters of its %s network", cfg.Model)

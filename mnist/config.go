@@ -17,6 +17,46 @@ const (
 	DefaultSeed         = 4    // Seed of initialisation and shuffling; see below.
 )
 
+// Limits on sizes, so that a typing slip is refused with the memory it would
+// take instead of exhausting the machine's memory. The course's largest
+// network, the CNN, has 25,000 parameters and exports with batch 1.
+const (
+	// MaxParams bounds the parameters of a network: 100 million, 400 MB of
+	// float32 weights, and as much again for each moment the optimizer keeps.
+	MaxParams = 100_000_000
+	// MaxExportBatch bounds the fixed batch size of an exported model:
+	// 65,536 images make a 205 MB input tensor.
+	MaxExportBatch = 65_536
+)
+
+// CheckExportBatch returns an error when batchSize is not a batch size an
+// exported model can take: below 1, or above MaxExportBatch, with the size of
+// the input tensor it would need.
+func CheckExportBatch(batchSize int) error {
+	switch {
+	case batchSize <= 0:
+		return fmt.Errorf("mnist: batch size %d must be positive", batchSize)
+	case batchSize > MaxExportBatch:
+		return fmt.Errorf("mnist: batch size %d needs %s of float32 images per call: at most %d",
+			batchSize, formatBytes(4*NumPixels*float64(batchSize)), MaxExportBatch)
+	}
+	return nil
+}
+
+// formatBytes writes a size in bytes with a decimal unit: "3.1 TB".
+func formatBytes(n float64) string {
+	units := []string{"bytes", "kB", "MB", "GB", "TB", "PB", "EB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f %s", n, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
 // About DefaultSeed: trained as a regression of the digit (chapter 3), the
 // CNN can sit on a plateau where it predicts the average digit for every
 // image (loss near 8.3, the variance of the labels) before it starts to
@@ -102,6 +142,22 @@ func (c TrainConfig) WithDefaults() TrainConfig {
 		c.LogEvery = DefaultLogEvery
 	}
 	return c
+}
+
+// BatchesPerEpoch returns the number of training steps of one epoch over
+// trainImages images: one per batch, the last partial batch included unless
+// DropLast, and at most MaxBatches in quick mode. A polynomial decay over a
+// whole run of Epochs epochs needs Epochs times as many steps.
+func (c TrainConfig) BatchesPerEpoch(trainImages int) int {
+	c = c.WithDefaults()
+	n := trainImages / c.BatchSize
+	if !c.DropLast && trainImages%c.BatchSize != 0 {
+		n++
+	}
+	if c.MaxBatches > 0 && c.MaxBatches < n {
+		n = c.MaxBatches
+	}
+	return n
 }
 
 // Validate returns an error describing what is wrong with c, if anything.

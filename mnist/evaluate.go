@@ -54,7 +54,9 @@ func (m *Model) evalGraph(scope *model.Scope, images, labels *graph.Node) (loss,
 
 // Evaluate runs the model over every image of ds, in batches, and returns
 // its mean loss, accuracy and confusion matrix. For regression models the
-// predicted digit is the output rounded and clipped to 0-9.
+// predicted digit is the output rounded and clipped to 0-9. A model whose
+// loss or outputs are NaN or infinite (its training diverged) gets an error
+// wrapping [ErrNotFinite].
 func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 	loader, err := m.Loader(ds, false)
 	if err != nil {
@@ -63,10 +65,24 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 	e := &Evaluation{Mode: ds.Mode}
 	var lossSum float64
 	correct := 0
+	var notFinite error
 	// add counts one batch: its mean loss and the predicted digits.
 	add := func(loss, digits *tensors.Tensor, label func(i int) int) {
-		lossSum += float64(tensors.ToScalar[float32](loss)) * float64(digits.Shape().Dimensions[0])
+		defer loss.FinalizeAll()
+		defer digits.FinalizeAll()
+		batchLoss := float64(tensors.ToScalar[float32](loss))
+		if !isFinite(batchLoss) && notFinite == nil {
+			notFinite = fmt.Errorf("mnist: evaluating on %s: loss %v after %d images: %w", ds.Mode, batchLoss, e.Images, ErrNotFinite)
+		}
+		if notFinite != nil {
+			return
+		}
+		lossSum += batchLoss * float64(digits.Shape().Dimensions[0])
 		for i, d := range tensors.MustCopyFlatData[int32](digits) {
+			if d < 0 || d >= NumClasses {
+				notFinite = fmt.Errorf("mnist: evaluating on %s: no digit for image %d: %w", ds.Mode, e.Images, ErrNotFinite)
+				return
+			}
 			l := label(i)
 			e.Confusion[l][d]++
 			if int(d) == l {
@@ -74,8 +90,6 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 			}
 			e.Images++
 		}
-		loss.FinalizeAll()
-		digits.FinalizeAll()
 	}
 	if m.fast != nil {
 		err = m.fast.evaluate(ds, loader, add)
@@ -84,6 +98,9 @@ func (m *Model) Evaluate(ds *Dataset) (*Evaluation, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if notFinite != nil {
+		return nil, notFinite
 	}
 	e.Loss = lossSum / float64(e.Images)
 	e.Accuracy = float64(correct) / float64(e.Images)
@@ -119,6 +136,8 @@ type Prediction struct {
 
 // Predict returns the model's prediction for each image, given as
 // NumPixels raw pixels (0 background, 255 ink), as [ReadImage] returns them.
+// A model whose outputs are NaN (its training diverged) gets an error
+// wrapping [ErrNotFinite].
 // Chapter 9 (动转静 / 部署) introduces inference.
 func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 	if len(pixels) == 0 {
@@ -157,6 +176,9 @@ func (m *Model) Predict(pixels ...[]uint8) ([]Prediction, error) {
 		scores.FinalizeAll()
 		digits.FinalizeAll()
 	}
+	if err := checkPredictions(preds); err != nil {
+		return nil, err
+	}
 	return preds, nil
 }
 
@@ -188,4 +210,19 @@ func imagesDataset(pixels [][]uint8) (*Dataset, error) {
 		ds.Pixels = append(ds.Pixels, p...)
 	}
 	return ds, nil
+}
+
+// checkPredictions returns an error wrapping [ErrNotFinite] when a
+// prediction has no digit or a score that is not finite.
+func checkPredictions(preds []Prediction) error {
+	for i, p := range preds {
+		finite := p.Digit >= 0 && p.Digit < NumClasses
+		for _, s := range p.Scores {
+			finite = finite && isFinite(float64(s))
+		}
+		if !finite {
+			return fmt.Errorf("mnist: predicting image %d: %w", i, ErrNotFinite)
+		}
+	}
+	return nil
 }

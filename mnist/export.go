@@ -81,8 +81,12 @@ func (m *Model) ExportONNX(path string, batchSize int) (err error) {
 			err = fmt.Errorf("mnist: exporting %s: %v", path, r)
 		}
 	}()
-	if batchSize <= 0 {
-		return fmt.Errorf("mnist: exporting %s: batch size %d must be positive", path, batchSize)
+	if err := CheckExportBatch(batchSize); err != nil {
+		return fmt.Errorf("mnist: exporting %s: %s", path, strings.TrimPrefix(err.Error(), "mnist: "))
+	}
+	if err := m.CheckFinite(); err != nil {
+		return fmt.Errorf("mnist: exporting %s: %s: its training diverged; train it again with a lower learning rate",
+			path, strings.TrimPrefix(err.Error(), "mnist: "))
 	}
 	backend, err := newONNXBackend()
 	if err != nil {
@@ -327,6 +331,9 @@ func (o *ONNXModel) Predict(pixels ...[]uint8) (preds []Prediction, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("mnist: predicting with %s: %w", o.path, err)
 		}
+	}
+	if err := checkPredictions(preds); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, o.path)
 	}
 	return preds, nil
 }

@@ -114,7 +114,7 @@ func gatherBatch(c ModelConfig, scale PixelScale, pixels, labels, rows *graph.No
 // the backend, in the order of the loader's epoch: each call of the training
 // executable runs up to StepsPerCall steps, given only the sample numbers of
 // their batches. A last partial batch runs alone.
-func (f *fastPath) trainEpoch(trainDS *Dataset, loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
+func (f *fastPath) trainEpoch(trainDS *Dataset, loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64) error) error {
 	d, err := f.upload(trainDS)
 	if err != nil {
 		return err
@@ -146,7 +146,9 @@ func (f *fastPath) trainEpoch(trainDS *Dataset, loader *Loader, epoch, batches i
 		values := tensors.MustCopyFlatData[float32](losses)
 		losses.FinalizeAll()
 		for i, loss := range values {
-			stepDone(first+i, size, float64(loss))
+			if err := stepDone(first+i, size, float64(loss)); err != nil {
+				return err
+			}
 		}
 		first += steps
 	}

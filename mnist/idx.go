@@ -69,7 +69,7 @@ func readIDX(r io.Reader) (*IDX, error) {
 		return nil, fmt.Errorf("reading IDX magic number: %w", describeEOF(err))
 	}
 	if magic[0] != 0 || magic[1] != 0 {
-		return nil, fmt.Errorf("bad IDX magic number % x: want 00 00 <type> <rank>", magic)
+		return nil, fmt.Errorf("not IDX data, nor gzip: it starts with % x, want 00 00 08 <rank> (IDX) or 1f 8b (gzip)", magic)
 	}
 	if magic[2] != idxTypeUint8 {
 		return nil, fmt.Errorf("unsupported IDX data type 0x%02x: only unsigned bytes (0x08) are supported", magic[2])
@@ -99,7 +99,7 @@ func readIDX(r io.Reader) (*IDX, error) {
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(r, int64(total)))
 	if err != nil {
-		return nil, fmt.Errorf("reading IDX data: %w", err)
+		return nil, fmt.Errorf("reading IDX data: %w", describeEOF(err))
 	}
 	if int(n) < total {
 		return nil, fmt.Errorf("truncated IDX data: header %v promises %d bytes, file holds %d", dims, total, n)

@@ -30,7 +30,8 @@ func TestReadIDX(t *testing.T) {
 		{"gzip", gz(good), []int{2, 2, 2}, ""},
 		{"labels", []byte{0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9}, []int{3}, ""},
 		{"empty", nil, nil, "file ends too early"},
-		{"bad magic", append([]byte{1, 2}, good[2:]...), nil, "bad IDX magic number"},
+		{"bad magic", append([]byte{1, 2}, good[2:]...), nil, "not IDX data, nor gzip: it starts with 01 02 08 03"},
+		{"text", []byte("hello, world"), nil, "not IDX data, nor gzip: it starts with 68 65 6c 6c"},
 		{"float data", append([]byte{0, 0, 0x0d, 3}, good[4:]...), nil, "unsupported IDX data type 0x0d"},
 		{"rank 0", []byte{0, 0, 8, 0}, nil, "bad IDX rank 0"},
 		{"rank 4", []byte{0, 0, 8, 4}, nil, "bad IDX rank 4"},
@@ -41,6 +42,8 @@ func TestReadIDX(t *testing.T) {
 		{"truncated data", good[:20], nil, "truncated IDX data: header [2 2 2] promises 8 bytes, file holds 4"},
 		{"bad gzip", []byte{0x1f, 0x8b, 0, 1, 2, 3}, nil, "bad gzip data"},
 		{"gzip of truncated", gz(good[:20]), nil, "truncated IDX data"},
+		// The gzip stream itself cut short, as by an interrupted download.
+		{"truncated gzip", gz(good)[:20], nil, "file ends too early"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

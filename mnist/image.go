@@ -62,6 +62,9 @@ const supportedFormats = "PNG or JPEG"
 // "mnist: photo.png: ...". Chapter 9 (动转静 / 部署, export and inference)
 // introduces it, to predict the digit in a student's own photo or drawing.
 func ReadImage(path string) ([]uint8, error) {
+	if path == "" {
+		return nil, errors.New(`mnist: "": an empty file name, not an image file`)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError

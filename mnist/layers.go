@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -137,6 +139,8 @@ func param(scope *model.Scope, g *graph.Graph, kind ParamKind, dims []int, init 
 			size *= d
 		}
 		v = scope.VariableWithValue(string(kind), tensors.FromFlatDataAndDimensions(init(r, size), dims...))
+	} else if got := v.Shape().Dimensions; !slices.Equal(got, dims) {
+		panic(fmt.Errorf("%s/%s is %v, the network needs %v", strings.TrimPrefix(scope.Scope(), "/"), kind, got, dims))
 	}
 	return v.NodeValue(g)
 }

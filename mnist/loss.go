@@ -26,16 +26,32 @@ func Loss(task Task, outputs, labels *graph.Node) *graph.Node {
 	return graph.ReduceAllMean(graph.Square(graph.Sub(outputs, labels)))
 }
 
+// NoDigit is the digit [PredictedDigits] gives an image whose outputs are
+// NaN, as those of a model whose training diverged are: no digit 0-9 is
+// predicted for it. [Model.Evaluate] and [Model.Predict] report it as
+// [ErrNotFinite] rather than counting it.
+const NoDigit = -1
+
 // PredictedDigits turns a batch of outputs into digits, int32 [N]: the
 // largest logit for classification; for regression, the output rounded to
-// the nearest integer (halves to even) and clipped to 0-9.
+// the nearest integer (halves to even) and clipped to 0-9. An image with a
+// NaN output gets [NoDigit].
 func PredictedDigits(task Task, outputs *graph.Node) *graph.Node {
-	if task == Classification {
-		return graph.ArgMax(outputs, -1, dtypes.Int32)
-	}
+	g := outputs.Graph()
 	n := outputs.Shape().Dimensions[0]
-	digits := graph.ClipScalar(graph.Round(graph.Reshape(outputs, n)), 0, NumClasses-1)
-	return graph.ConvertDType(digits, dtypes.Int32)
+	noDigit := graph.Scalar(g, dtypes.Int32, NoDigit)
+	if task == Classification {
+		return graph.Where(graph.ReduceLogicalOr(isNaN(outputs), -1), noDigit, graph.ArgMax(outputs, -1, dtypes.Int32))
+	}
+	outputs = graph.Reshape(outputs, n)
+	digits := graph.ConvertDType(graph.ClipScalar(graph.Round(outputs), 0, NumClasses-1), dtypes.Int32)
+	return graph.Where(isNaN(outputs), noDigit, digits)
+}
+
+// isNaN is true where x is NaN, the one value not equal to itself (IEEE
+// 754); unlike graph.IsNaN, every backend has it, the ONNX export's too.
+func isNaN(x *graph.Node) *graph.Node {
+	return graph.NotEqual(x, x)
 }
 
 // Scores turns a batch of outputs into per-digit scores, float32 [N, 10]:

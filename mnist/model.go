@@ -104,7 +104,30 @@ func (c ModelConfig) Validate() error {
 	if c.ConvChannels < 0 {
 		return fmt.Errorf("mnist: CNN channels %d must be positive", c.ConvChannels)
 	}
+	if n := c.denseParams(); n > MaxParams {
+		return fmt.Errorf("mnist: hidden layer sizes %v make %.4g parameters, %s as float32 (more with the optimizer's moments): "+
+			"a network may have at most %d", c.Hidden, n, formatBytes(4*n), MaxParams)
+	}
 	return nil
+}
+
+// denseParams counts the weights and biases of the dense layers of the
+// linear model and of the MLP (of the CNN: none, its size is fixed by
+// ConvChannels), in float64 so that no size can overflow it.
+func (c ModelConfig) denseParams() float64 {
+	if c.Arch == CNN {
+		return 0
+	}
+	layers := []int{c.Outputs()}
+	if c.Arch == MLP {
+		layers = append(slices.Clone(c.Hidden), layers...)
+	}
+	n, in := 0.0, float64(NumPixels)
+	for _, h := range layers {
+		n += in*float64(h) + float64(h)
+		in = float64(h)
+	}
+	return n
 }
 
 // String describes the network in one line, for example

@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -149,6 +150,10 @@ func (m *Model) Loader(ds *Dataset, training bool) (*Loader, error) {
 // seed and the epoch number, so a run resumed from a checkpoint follows the
 // same path as an uninterrupted one.
 //
+// A loss that is NaN or infinite stops training at once with a
+// [*DivergedError] naming the epoch and batch, as do weights that are not
+// finite at the end of an epoch; the epoch's checkpoint is then not written.
+//
 // Each batch gets one training step (step.go). With Config.Plain the
 // batches come from the model's [Loader] through [Prefetch], as chapter 2
 // builds them (trainEpoch below); otherwise the fast path gathers them on the
@@ -169,8 +174,13 @@ func (m *Model) Train(trainDS *Dataset) error {
 	for epoch := m.Epoch; epoch < cfg.Epochs; epoch++ {
 		epochStart := time.Now()
 		images := 0
-		// stepDone does the bookkeeping of one training step.
-		stepDone := func(index, size int, loss float64) {
+		// stepDone does the bookkeeping of one training step; it stops the
+		// epoch at a loss that is not finite.
+		stepDone := func(index, size int, loss float64) error {
+			if !isFinite(loss) {
+				m.logf("epoch %d, batch %d, loss %.4f\n", epoch, index, loss)
+				return &DivergedError{Epoch: epoch, Batch: index, Loss: loss}
+			}
 			if index%cfg.LogEvery == 0 {
 				m.Losses = append(m.Losses, LossRecord{Epoch: epoch, Batch: index, Step: m.Step, Loss: loss})
 				m.logf("epoch %d, batch %d, loss %.4f\n", epoch, index, loss)
@@ -191,6 +201,7 @@ func (m *Model) Train(trainDS *Dataset) error {
 					FullDone:        index == batches-1 && epoch == cfg.Epochs-1,
 				})
 			}
+			return nil
 		}
 		if m.fast != nil {
 			err = m.fast.trainEpoch(trainDS, loader, epoch, batches, stepDone)
@@ -199,6 +210,11 @@ func (m *Model) Train(trainDS *Dataset) error {
 		}
 		if err != nil {
 			return err
+		}
+		// The last update may have left weights that are not finite even
+		// though the loss before it was.
+		if err := m.CheckFinite(); err != nil {
+			return &DivergedError{Epoch: epoch, Batch: batches - 1, Loss: math.NaN(), Cause: err}
 		}
 		m.Epoch = epoch + 1
 		m.logf("epoch %d done in %s (%.0f images/s)\n", epoch, time.Since(epochStart).Round(time.Millisecond),
@@ -215,7 +231,7 @@ func (m *Model) Train(trainDS *Dataset) error {
 // trainEpoch is the course's loop over one epoch: the loader's batches, in
 // the epoch's shuffled order, prepared one ahead by Prefetch, and one
 // training step for each of the first batches.
-func (m *Model) trainEpoch(loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64)) error {
+func (m *Model) trainEpoch(loader *Loader, epoch, batches int, stepDone func(index, size int, loss float64) error) error {
 	for batch := range Prefetch(loader.Epoch(epoch), 1) {
 		if batch.Index >= batches {
 			break
@@ -224,7 +240,9 @@ func (m *Model) trainEpoch(loader *Loader, epoch, batches int, stepDone func(ind
 		if err != nil {
 			return fmt.Errorf("mnist: training epoch %d, batch %d: %w", epoch, batch.Index, err)
 		}
-		stepDone(batch.Index, batch.Size(), loss)
+		if err := stepDone(batch.Index, batch.Size(), loss); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -312,6 +312,12 @@ func TestModelConfig(t *testing.T) {
 		{ModelConfig{Arch: MLP, Task: "ranking"}, "", "unknown task"},
 		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{0}}, "", "must be positive"},
 		{ModelConfig{Arch: MLP, Task: Regression, Activation: "tanh"}, "", "unknown activation"},
+		// 784*1e8 + 1e8 (first layer) + 1e8*10 + 10 (second) + 10*1 + 1
+		// (output) = 7.95e10 parameters, by hand; 4 bytes each: 318 GB.
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{100_000_000, 10}}, "", "make 7.95e+10 parameters, 318.0 GB as float32"},
+		// 784*127551 + 127551 + 127551*1 + 1 = 100,255,306: just above MaxParams.
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{127551}}, "", "at most 100000000"},
+		{ModelConfig{Arch: MLP, Task: Regression, Hidden: []int{1 << 62}}, "", "parameters"},
 	}
 	for _, tc := range tests {
 		err := tc.cfg.Validate()
@@ -390,5 +396,39 @@ func TestLoadFormat1Checkpoint(t *testing.T) {
 	m.Config.Epochs = 3
 	if err := m.Train(loadFixture(t, Train)); err != nil || m.Step != 9 {
 		t.Errorf("training on: step %d, error %v; want step 9", m.Step, err)
+	}
+}
+
+// TestCheckpointConfigMismatch loads checkpoints whose saved configuration
+// does not fit their weights (written by changing a model's configuration
+// before saving it): the error names the file, the parameter, both shapes
+// and the cause, not GoMLX's internals.
+func TestCheckpointConfigMismatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*ModelConfig)
+		want   string
+	}{
+		{"wider hidden layer", func(c *ModelConfig) { c.Hidden = []int{16} }, "hidden1/weights is [784 8], the network needs [784 16]"},
+		{"other task", func(c *ModelConfig) { c.Task = Classification }, "output/weights is [8 1], the network needs [8 10]"},
+		{"other network", func(c *ModelConfig) { c.Arch, c.Hidden = CNN, nil }, "output/weights is [8 1], the network needs [98 1]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(goBackend(t), tinyConfig(MLP, Regression, OptimizerConfig{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.change(&m.Config.Model)
+			path := filepath.Join(t.TempDir(), "mismatch.ckpt")
+			if err := m.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadModel(goBackend(t), path)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.Contains(err.Error(), "its weights disagree") {
+				t.Errorf("got %v, want an error naming %s and saying %q", err, path, tc.want)
+			}
+		})
 	}
 }

@@ -2,9 +2,11 @@ package viz
 
 import (
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/janpfeifer/gonb/gonbui"
+
+	"github.com/godigits/digits/internal/atomicfile"
 )
 
 // Display shows an SVG picture inline when running in a GoNB notebook; in a
@@ -21,10 +23,16 @@ func Display(svg string) {
 	fmt.Printf("(an SVG picture of %d bytes: display it in a notebook or write it with viz.WriteFile)\n", len(svg))
 }
 
-// WriteFile writes an SVG picture to path.
+// WriteFile writes an SVG picture to path, under a temporary name renamed
+// into place once complete: a failed write (a full disk) leaves any earlier
+// file at path as it was, never an empty or half-written one.
 func WriteFile(path, svg string) error {
-	if err := os.WriteFile(path, []byte(svg), 0o644); err != nil {
-		return fmt.Errorf("viz: %w", err)
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, svg)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("viz: writing %s: %w", path, err)
 	}
 	return nil
 }

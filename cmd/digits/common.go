@@ -51,7 +51,11 @@ func loadData(dir string, mode mnist.Mode) (*mnist.Dataset, error) {
 	if err := mnist.Ensure(dir); err != nil {
 		return nil, err
 	}
-	return mnist.Load(dir, mode)
+	ds, err := mnist.Load(dir, mode)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(run \"digits data -data %s\" to check the MNIST files' SHA-256: it names any damaged file to delete, and fetches what is missing)", err, dir)
+	}
+	return ds, nil
 }
 
 // newProgressBar returns a training progress hook that redraws one line on

@@ -18,6 +18,9 @@ func runData(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if dir == "" {
+		return flagError(fs, "data", "must name a directory")
+	}
 	if _, err := mnist.Download(context.Background(), dir, os.Stdout); err != nil {
 		return err
 	}
@@ -40,8 +43,14 @@ func runJSON(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if dir == "" {
+		return flagError(fs, "data", "must name a directory")
+	}
 	if out == "" {
 		out = filepath.Join(dir, mnist.CourseJSONFile)
+	}
+	if err := checkOutput("o", out, mnist.CourseJSONFile); err != nil {
+		return err
 	}
 	if err := mnist.Ensure(dir); err != nil {
 		return err

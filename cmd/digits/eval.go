@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/godigits/digits/mnist"
@@ -23,6 +21,9 @@ func runEval(args []string) error {
 	}
 	if checkpoint == "" {
 		return usageError{fmt.Errorf("-checkpoint is required")}
+	}
+	if dataDir == "" {
+		return flagError(fs, "data", "must name a directory")
 	}
 	m, err := mnist.ParseMode(mode)
 	if err != nil {
@@ -50,25 +51,23 @@ func runEval(args []string) error {
 }
 
 func runPredict(args []string) error {
-	fs := newFlagSet("predict", "IMAGE...", "Predict the digit in each PNG or JPEG image with a checkpoint. Images may be any\n"+
+	fs := newFlagSet("predict", "IMAGE...", "Flags may come before or after the images.\n\nPredict the digit in each PNG or JPEG image with a checkpoint. Images may be any\n"+
 		"size, colour or grey, dark ink on light paper or the reverse: each is framed like an MNIST digit first.")
 	var checkpoint, backendName string
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint file (required)")
 	backendFlag(fs, &backendName)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if checkpoint == "" {
 		return usageError{fmt.Errorf("-checkpoint is required")}
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		return usageError{fmt.Errorf("no images given")}
 	}
 	var pixels [][]uint8
-	for _, path := range fs.Args() {
+	for _, path := range paths {
 		p, err := mnist.ReadImage(path)
 		if err != nil {
 			return err
@@ -85,7 +84,7 @@ func runPredict(args []string) error {
 		return err
 	}
 	for i, p := range preds {
-		fmt.Printf("%s: %d  scores", fs.Arg(i), p.Digit)
+		fmt.Printf("%s: %d  scores", paths[i], p.Digit)
 		for d, s := range p.Scores {
 			fmt.Printf(" %d:%.3f", d, s)
 		}

@@ -30,8 +30,14 @@ func runExport(args []string) error {
 	if checkpoint == "" {
 		return usageError{fmt.Errorf("-checkpoint is required")}
 	}
-	if batch <= 0 {
-		return usageError{fmt.Errorf("-batch %d must be positive", batch)}
+	if err := mnist.CheckExportBatch(batch); err != nil {
+		return usageError{fmt.Errorf("-batch: %w", err)}
+	}
+	if dataDir == "" {
+		return flagError(fs, "data", "must name a directory")
+	}
+	if err := checkOutput("o", out, "model.onnx"); err != nil {
+		return err
 	}
 	if !mnist.ONNXSupported {
 		return mnist.ErrNoONNX

@@ -21,6 +21,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	_ "github.com/godigits/digits/internal/userhome" // A HOME for go-xla's plugin search, before go-xla starts.
 )
 
 // command is one subcommand: its name, a one-line summary and its entry point,
@@ -100,16 +102,26 @@ func newFlagSet(name, argsUsage, summary string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args into fs, turning flag errors into usage errors.
+// parse parses args into fs, turning flag errors and positional arguments
+// into usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	return nil
+}
+
+// parseFlags parses args into fs up to the first positional argument,
+// turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	return nil
 }

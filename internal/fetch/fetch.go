@@ -80,6 +80,7 @@ func Fill(ctx context.Context, dir string, cfg Config) (Result, error) {
 	deadMirrors := map[string]bool{}
 	var moduleZip []byte
 	var moduleSource string
+	writable := false // dir was found to take new files.
 	for _, f := range cfg.Files {
 		dst := filepath.Join(dir, f.Name)
 		if data, err := os.ReadFile(dst); err == nil {
@@ -89,6 +90,14 @@ func Fill(ctx context.Context, dir string, cfg Config) (Result, error) {
 			result[f.Name] = "already present"
 			logf("%s: verified (already present)", dst)
 			continue
+		}
+		if !writable {
+			// Before any download: a folder that cannot take the file is
+			// named now, not after the fetch.
+			if err := atomicfile.CheckDir(dir); err != nil {
+				return result, err
+			}
+			writable = true
 		}
 		var data []byte
 		var source string

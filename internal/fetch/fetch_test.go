@@ -450,3 +450,19 @@ func TestProxies(t *testing.T) {
 		})
 	}
 }
+
+// TestFillChecksTheFolderFirst: a data folder that cannot be created fails
+// before any mirror is asked, with the folder's name.
+func TestFillChecksTheFolderFirst(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	dir := filepath.Join(file, "data") // Under a file: it cannot be created.
+	mirror, hits := newMirror(t, "good")
+	_, err := Fill(t.Context(), dir, Config{Files: testFiles, Mirrors: []string{mirror}, Module: testModule, Proxies: []string{}})
+	if err == nil || !strings.Contains(err.Error(), file) {
+		t.Errorf("got %v, want an error naming %s", err, file)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the mirror was asked %d times before the folder was checked", n)
+	}
+}
