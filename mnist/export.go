@@ -152,7 +152,7 @@ func (m *Model) onnxBytes(backend compute.Backend, batchSize int) ([]byte, error
 		return nil, err
 	}
 	if store.NumVariables() != numVars {
-		// BuildModel created variables the model lacks: it would export
+		// Building the network created variables the model lacks: it would export
 		// random weights.
 		return nil, errors.New("the model lacks some of its network's weights")
 	}
