@@ -68,12 +68,17 @@ start=$(date +%s)
 # setsid: the hub leads its own process group.
 (cd "$HUB_TMP" && . "$VENV/digits.env" && exec setsid "$VENV/bin/jupyterhub" -f "$HERE/jupyterhub_config.py") > "$LOG" 2>&1 < /dev/null &
 HUB_PID=$!
+# Up means what the client needs: the login page served by the hub through
+# the proxy. Any answer is not enough: until the hub has registered its
+# route, the proxy itself answers (404), and until the hub listens, the
+# proxy's request to it is refused (503); curl -f waits for a success.
+hub_ready() { curl -sf -m 2 -o /dev/null "$HUB_URL/hub/api" && curl -sf -m 2 -o /dev/null "$HUB_URL/hub/login"; }
 for _ in $(seq 120); do
-  curl -s -m 2 -o /dev/null "$HUB_URL/hub/api" && break
+  hub_ready && break
   kill -0 "$HUB_PID" 2>/dev/null || { tail -20 "$LOG"; fail "JupyterHub exited at start"; }
   sleep 0.5
 done
-curl -s -m 2 -o /dev/null "$HUB_URL/hub/api" || { tail -20 "$LOG"; fail "JupyterHub did not answer in 60s"; }
+hub_ready || { tail -20 "$LOG"; fail "JupyterHub's login page was not served through the proxy in 60s"; }
 say "JupyterHub up in $(( $(date +%s) - start ))s"
 
 "$VENV/bin/python" "$HERE/hub_client.py" 2>&1 | tee "$OUTDIR/transcript.txt"
