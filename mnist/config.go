@@ -150,10 +150,7 @@ func (c TrainConfig) WithDefaults() TrainConfig {
 // whole run of Epochs epochs needs Epochs times as many steps.
 func (c TrainConfig) BatchesPerEpoch(trainImages int) int {
 	c = c.WithDefaults()
-	n := trainImages / c.BatchSize
-	if !c.DropLast && trainImages%c.BatchSize != 0 {
-		n++
-	}
+	n := numBatches(trainImages, c.BatchSize, c.DropLast)
 	if c.MaxBatches > 0 && c.MaxBatches < n {
 		n = c.MaxBatches
 	}

@@ -18,8 +18,11 @@ import (
 // with their context ("mnist: evaluating on eval: ..."), for a model whose
 // outputs or loss are NaN or infinite: its weights diverged in training, and
 // it predicts no digit.
-var ErrNotFinite = errors.New("the model's outputs are not finite numbers (NaN or Inf): " +
-	"its training diverged; train it again with a lower learning rate")
+var ErrNotFinite = errors.New("the model's outputs are not finite numbers (NaN or Inf): " + divergedHint)
+
+// divergedHint says what a model with values that are not finite means, and
+// what to do about it.
+const divergedHint = "its training diverged; train it again with a lower learning rate"
 
 // DivergedError is the error of [Model.Train] when the loss of a batch is NaN
 // or infinite, or when a parameter is at the end of an epoch. Training stops

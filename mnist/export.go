@@ -85,8 +85,7 @@ func (m *Model) ExportONNX(path string, batchSize int) (err error) {
 		return fmt.Errorf("mnist: exporting %s: %s", path, strings.TrimPrefix(err.Error(), "mnist: "))
 	}
 	if err := m.CheckFinite(); err != nil {
-		return fmt.Errorf("mnist: exporting %s: %s: its training diverged; train it again with a lower learning rate",
-			path, strings.TrimPrefix(err.Error(), "mnist: "))
+		return fmt.Errorf("mnist: exporting %s: %s: %s", path, strings.TrimPrefix(err.Error(), "mnist: "), divergedHint)
 	}
 	backend, err := newONNXBackend()
 	if err != nil {

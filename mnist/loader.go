@@ -101,11 +101,16 @@ func (l *Loader) Config() LoaderConfig { return l.cfg }
 
 // NumBatches returns the number of batches in one epoch.
 func (l *Loader) NumBatches() int {
-	n, b := l.ds.Len(), l.cfg.BatchSize
-	if l.cfg.DropLast {
-		return n / b
+	return numBatches(l.ds.Len(), l.cfg.BatchSize, l.cfg.DropLast)
+}
+
+// numBatches is the number of batches of batchSize images that n images
+// make: the last partial one included unless dropLast.
+func numBatches(n, batchSize int, dropLast bool) int {
+	if dropLast {
+		return n / batchSize
 	}
-	return (n + b - 1) / b
+	return (n + batchSize - 1) / batchSize
 }
 
 // Order returns the order in which the samples of the given epoch are

@@ -164,9 +164,8 @@ func (m *Model) Train(trainDS *Dataset) error {
 	if err != nil {
 		return err
 	}
-	batches := loader.NumBatches()
-	if cfg.MaxBatches > 0 && cfg.MaxBatches < batches {
-		batches = cfg.MaxBatches
+	batches := cfg.BatchesPerEpoch(trainDS.Len())
+	if batches < loader.NumBatches() {
 		m.logf("QUICK MODE: %d of %d batches per epoch (MaxBatches); the course's numbers need full runs\n", batches, loader.NumBatches())
 	}
 	start := time.Now()
