@@ -41,3 +41,69 @@ def test_checker_catches_a_missing_picture():
     nb = nbformat.v4.new_notebook(cells=[cell])
     problems = run_notebooks.check(nb)
     assert len(problems) == 2, problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs(path):
+    """The committed notebook is what a reader opens without running it: its
+    outputs come from a full run (make notebooks), every picture has a PNG
+    (so it shows in an untrusted notebook and on code hosts), and the numbers
+    its prose states are the ones its cells printed (expect_full)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("outputs") or not c.source.strip() for c in code[1:]), f"{path.name}: cells without outputs: run make notebooks"
+    problems = run_notebooks.check(nb, full=True)
+    assert not problems, "\n".join(problems)
+    text = "".join(run_notebooks.cell_text(c) for c in code)
+    assert "QUICK MODE" not in text, f"{path.name}: committed from a quick run; make notebooks runs them in full"
+
+
+def test_checker_catches_svg_without_png():
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("", metadata={"expect_image": True})
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<svg></svg>"})]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert any("SVG only" in p for p in run_notebooks.check(nb)), run_notebooks.check(nb)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "image/svg+xml": "<svg/>", "text/plain": "a plot"})]
+    assert run_notebooks.check(nb) == []
+
+
+def results_rows(text):
+    """The rows of the results table between <!-- results --> markers:
+    (notebook file, our number) pairs."""
+    import re
+
+    m = re.search(r"<!-- results -->(.*?)<!-- /results -->", text, re.S)
+    assert m, "no <!-- results --> table"
+    rows = []
+    for line in m.group(1).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        link = re.search(r"\((?:notebooks/)?(\d\d_\w+\.ipynb)\)", line)
+        if not link or len(cells) < 4:
+            continue
+        rows.append((link.group(1), cells[-1].strip("* ")))
+    return rows
+
+
+def test_results_table_matches_notebooks():
+    """Each number of the results table (README and notebook 00) is printed
+    by the chapter it links to, in the committed outputs."""
+    import nbformat
+
+    root = pathlib.Path(__file__).parent.parent
+    sources = {"README.md": (root / "README.md").read_text()}
+    nb0 = nbformat.read(str(root / "notebooks" / "00_getting_started.ipynb"), as_version=4)
+    sources["notebook 00"] = "\n".join(c.source for c in nb0.cells if c.cell_type == "markdown")
+    tables = {}
+    for where, text in sources.items():
+        rows = results_rows(text)
+        assert len(rows) >= 8, f"{where}: results table has {len(rows)} rows"
+        tables[where] = rows
+        for file, ours in rows:
+            nb = nbformat.read(str(root / "notebooks" / file), as_version=4)
+            printed = "".join(run_notebooks.cell_text(c) for c in nb.cells if c.cell_type == "code")
+            assert ours in printed, f"{where}: {file} does not print {ours!r}"
+    assert tables["README.md"] == tables["notebook 00"], "README's and notebook 00's results tables differ"
