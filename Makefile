@@ -58,9 +58,10 @@ test-notebooks:
 	@echo "notebooks: QUICK MODE, $${DIGITS_QUICK:-20} batches per epoch (make notebooks runs them in full)"
 	. $(VENV)/digits.env && DIGITS_QUICK=$${DIGITS_QUICK:-20} python -m pytest -v --durations=0 tests
 
-# JupyterLab driven by Debian's Chromium through Playwright: runs the network
-# structure notebook (quick mode) and checks its loss plot is visible; the
-# screenshot is kept in testoutput/browser/.
+# JupyterLab driven by Debian's Chromium through Playwright: opens the
+# committed network-structure notebook without running it (untrusted, as a
+# fresh clone is) and checks every picture shows; then runs it (quick mode)
+# and checks its loss plot is visible; screenshots in testoutput/browser/.
 test-browser:
 	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/browser/test_browser.sh
 

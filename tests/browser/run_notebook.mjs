@@ -4,8 +4,8 @@
 //   - every code cell ran (has an execution count; a failing cell stops Run All);
 //   - no cell shows an error: no error output, no GoNB compile error, no
 //     "panic" or "exit status" on stderr;
-//   - the cell that plots "Training loss, logged every 200 batches" shows a
-//     visible <svg> of non-zero size.
+//   - the cell that plots "Training loss of every batch, moving average of 50"
+//     shows a visible picture (<img> or <svg>) of non-zero size.
 // A screenshot of that plot (of the page, on failure) goes to $SCREENSHOT.
 // Exits 0 when all holds, 1 with the reasons otherwise.
 //
@@ -24,7 +24,7 @@ const NOTEBOOK = env('LAB_NOTEBOOK');
 const SCREENSHOT = env('SCREENSHOT');
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const RUN_TIMEOUT_MS = Number(env('BROWSER_TEST_TIMEOUT', '600')) * 1000;
-const PLOT_TITLE = 'Training loss, logged every 200 batches';
+const PLOT_TITLE = 'Training loss of every batch, moving average of 50';
 
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
@@ -150,14 +150,14 @@ async function main(page) {
   if ((await cell.count()) !== 1) {
     problems.push(`expected one code cell whose source contains "${PLOT_TITLE}", found ${await cell.count()}`);
   } else {
-    const svg = cell.locator('.jp-OutputArea-output svg').first();
+    const svg = cell.locator('.jp-OutputArea-output svg, .jp-OutputArea-output img').first();
     if (!(await svg.count())) {
-      problems.push(`the "${PLOT_TITLE}" cell shows no <svg>`);
+      problems.push(`the "${PLOT_TITLE}" cell shows no picture`);
     } else {
       await svg.scrollIntoViewIfNeeded();
       const box = await svg.boundingBox();
       if (!(await svg.isVisible()) || !box || box.width < 1 || box.height < 1) {
-        problems.push(`the loss plot <svg> is not visible (box ${JSON.stringify(box)})`);
+        problems.push(`the loss plot is not visible (box ${JSON.stringify(box)})`);
       } else {
         log(`loss plot visible: ${box.width.toFixed(0)}x${box.height.toFixed(0)} px`);
         await cell.locator('.jp-OutputArea').screenshot({ path: SCREENSHOT });
