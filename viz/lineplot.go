@@ -175,11 +175,14 @@ func (p LinePlot) build() (*plot.Plot, *plot.Legend, error) {
 				name = fmt.Sprintf("%s (mean of %d)", name, s.Smooth)
 			}
 		}
-		ys := s.Y
+		xs, ys := s.X, s.Y
 		if s.Smooth > 1 {
-			ys = movingAverage(s.Y, s.Smooth)
+			// The mean starts once it has a full window (fewer points at
+			// the start would show a step where the first point leaves it).
+			start := min(s.Smooth, len(s.Y)) - 1
+			xs, ys = s.X[start:], movingAverage(s.Y, s.Smooth)[start:]
 		}
-		l, err := plotter.NewLine(xys(s.X, ys))
+		l, err := plotter.NewLine(xys(xs, ys))
 		if err != nil {
 			return nil, nil, fmt.Errorf("viz: series %q: %w", s.Name, err)
 		}
@@ -187,7 +190,7 @@ func (p LinePlot) build() (*plot.Plot, *plot.Legend, error) {
 		pl.Add(l)
 		thumbs = append(thumbs, l)
 		if p.Markers || len(s.X) <= fewPoints {
-			sc, err := plotter.NewScatter(xys(s.X, ys))
+			sc, err := plotter.NewScatter(xys(xs, ys))
 			if err != nil {
 				return nil, nil, fmt.Errorf("viz: series %q: %w", s.Name, err)
 			}

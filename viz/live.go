@@ -219,8 +219,9 @@ func (l *LiveTraining) finishLocked() {
 
 // HTML returns the current picture: the status line, the table of
 // finished epochs and, once a batch with a finite loss has been seen, the
-// loss curve as SVG (x: epochs, y: the loss of each batch, averaged over
-// consecutive batches beyond 500 points, and its moving average).
+// loss curve as SVG (x: epochs, y on a logarithmic axis: the loss of each
+// batch, averaged over consecutive batches beyond 500 points, faint, and
+// its moving average) and, with Valid, the accuracy after each epoch.
 func (l *LiveTraining) HTML() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -280,8 +281,14 @@ func (l *LiveTraining) figuresLocked(renderer func(int, int, string, func(draw.C
 	}
 	xs, ys := thin(l.steps, l.losses, maxCurvePoints)
 	smooth := min(max(len(xs)/25, 2), 50)
+	positive := true
+	for _, y := range ys {
+		positive = positive && y > 0
+	}
+	// A logarithmic axis shows the fall of the loss over the whole run, not
+	// only the first batches.
 	loss := LinePlot{Title: l.Title, XLabel: "epoch", YLabel: "loss", Width: liveWidth, Height: liveHeight,
-		IntegerX: true, Series: []Series{{Name: "loss of each batch", X: xs, Y: ys, Smooth: smooth}}}
+		IntegerX: true, LogY: positive, Series: []Series{{Name: "batch loss", X: xs, Y: ys, Smooth: smooth}}}
 	if len(xs) <= fewPoints {
 		loss.Series[0].Smooth = 0
 	}
@@ -294,7 +301,7 @@ func (l *LiveTraining) figuresLocked(renderer func(int, int, string, func(draw.C
 		}
 	}
 	if len(ex) > 0 {
-		acc := LinePlot{XLabel: "epoch", YLabel: "validation accuracy", Width: liveWidth, Height: accuracyHeight,
+		acc := LinePlot{Title: "Valid accuracy", XLabel: "epoch", YLabel: "accuracy", Width: liveWidth, Height: accuracyHeight,
 			IntegerX: true, Series: []Series{{Name: "Valid", X: ex, Y: ey}}}
 		fig, err := acc.figure(renderer)
 		figs = append(figs, liveFigure{fig, err})

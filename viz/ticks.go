@@ -122,7 +122,8 @@ func logTicks(lo, hi float64) []float64 {
 }
 
 // logRange widens [lo, hi] to the nearest values 1, 2 or 5 times a power of
-// ten around it, so that a logarithmic axis has ticks at both ends.
+// ten around it (to powers of ten when it spans more than three decades),
+// so that a logarithmic axis has ticks at both ends.
 func logRange(lo, hi float64) (float64, float64) {
 	down := func(v float64) float64 {
 		e := math.Pow(10, math.Floor(math.Log10(v)))
@@ -142,7 +143,11 @@ func logRange(lo, hi float64) (float64, float64) {
 		}
 		return 10 * e
 	}
-	return down(lo), up(hi)
+	lo, hi = down(lo), up(hi)
+	if math.Log10(hi/lo) > 3 { // Ticks at powers of ten only (logTicks): widen to them.
+		return math.Pow(10, math.Floor(math.Log10(lo)+1e-9)), math.Pow(10, math.Ceil(math.Log10(hi)-1e-9))
+	}
+	return lo, hi
 }
 
 // logLabels writes the ticks of a logarithmic axis in one format: plain

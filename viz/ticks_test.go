@@ -64,9 +64,15 @@ func TestLogTicker(t *testing.T) {
 }
 
 func TestLogRange(t *testing.T) {
-	lo, hi := logRange(0.013, 2.3) // Widened to 1-2-5 values, by hand.
-	if lo != 0.01 || hi != 5 {
-		t.Errorf("got [%g, %g], want [0.01, 5]", lo, hi)
+	tests := []struct{ lo, hi, wantLo, wantHi float64 }{ // By hand.
+		{0.013, 2.3, 0.01, 5},    // Widened to 1-2-5 values.
+		{0.0013, 2.3, 0.001, 10}, // Over three decades: to powers of ten.
+		{0.2, 0.5, 0.2, 0.5},     // Already there.
+	}
+	for _, tc := range tests {
+		if lo, hi := logRange(tc.lo, tc.hi); lo != tc.wantLo || hi != tc.wantHi {
+			t.Errorf("logRange(%g, %g) = [%g, %g], want [%g, %g]", tc.lo, tc.hi, lo, hi, tc.wantLo, tc.wantHi)
+		}
 	}
 }
 
