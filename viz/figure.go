@@ -128,7 +128,10 @@ func figureData(f Figure) *protocol.DisplayData {
 	}
 	d := &protocol.DisplayData{Data: data}
 	if f.width > 0 && f.height > 0 {
-		d.Metadata = map[string]any{string(protocol.MIMEImagePNG): map[string]any{"width": f.width, "height": f.height}}
+		// A map[string]int: GoNB's pipe encodes values with encoding/gob,
+		// which knows only the types GoNB registers, map[string]int among
+		// them (a map[string]any would break the pipe).
+		d.Metadata = map[string]any{string(protocol.MIMEImagePNG): map[string]int{"width": f.width, "height": f.height}}
 	}
 	return d
 }

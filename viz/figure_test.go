@@ -2,9 +2,11 @@ package viz
 
 import (
 	"bytes"
+	"encoding/gob"
 	"flag"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,9 +110,14 @@ func TestDisplayBundle(t *testing.T) {
 	if _, ok := d.Data[protocol.MIMETextHTML]; ok {
 		t.Errorf("got text/html in the bundle, want none (untrusted notebooks sanitise it)")
 	}
-	meta, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]any)
+	meta, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]int)
 	if meta["width"] != defaultWidth || meta["height"] != defaultHeight {
 		t.Errorf("got PNG metadata %v, want the layout size %dx%d", meta, defaultWidth, defaultHeight)
+	}
+	// GoNB carries the bundle to the kernel with encoding/gob, which refuses
+	// values of types it was not told about: the bundle must encode.
+	if err := gob.NewEncoder(io.Discard).Encode(d); err != nil {
+		t.Errorf("the bundle does not cross GoNB's pipe: %v", err)
 	}
 }
 
