@@ -2,6 +2,9 @@ package viz
 
 import (
 	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
 	"flag"
 	"image"
 	"image/png"
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 )
 
@@ -68,10 +72,26 @@ func checkPNG(t *testing.T, f Figure, wantW, wantH int) image.Image {
 	if dark < 50 {
 		t.Errorf("got a PNG with %d dark pixels, want a picture", dark)
 	}
-	if !strings.Contains(f.SVG, `<svg width="`) {
+	if !strings.HasPrefix(f.SVG, `<svg width="`) {
 		t.Errorf("got SVG %.80q, want an <svg> element", f.SVG)
 	}
+	checkXML(t, f.SVG)
 	return img
+}
+
+// checkXML fails the test if doc is not well-formed XML.
+func checkXML(t *testing.T, doc string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		_, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("got malformed SVG: %v", err)
+		}
+	}
 }
 
 // golden compares got with testdata/name, or rewrites it with -update.
@@ -111,6 +131,25 @@ func TestDisplayBundle(t *testing.T) {
 	meta, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]any)
 	if meta["width"] != defaultWidth || meta["height"] != defaultHeight {
 		t.Errorf("got PNG metadata %v, want the layout size %dx%d", meta, defaultWidth, defaultHeight)
+	}
+}
+
+// TestDisplayInNotebook records what Display sends to GoNB: one output.
+func TestDisplayInNotebook(t *testing.T) {
+	var sent []*protocol.DisplayData
+	oldSend, oldNotebook := send, gonbui.IsNotebook
+	send = func(d *protocol.DisplayData) { sent = append(sent, d) }
+	gonbui.IsNotebook = true
+	defer func() { send, gonbui.IsNotebook = oldSend, oldNotebook }()
+	f := Must(LinePlot{Series: []Series{{Name: "a", X: []float64{0, 1}, Y: []float64{1, 2}}}}.Figure())
+	Display(f)
+	if len(sent) != 1 {
+		t.Fatalf("got %d outputs, want 1", len(sent))
+	}
+	for _, mime := range []protocol.MIMEType{protocol.MIMEImagePNG, protocol.MIMETextPlain, protocol.MIMEImageSVG} {
+		if _, ok := sent[0].Data[mime]; !ok {
+			t.Errorf("got a bundle without %s", mime)
+		}
 	}
 }
 
