@@ -128,7 +128,9 @@ func figureData(f Figure) *protocol.DisplayData {
 	}
 	d := &protocol.DisplayData{Data: data}
 	if f.width > 0 && f.height > 0 {
-		d.Metadata = map[string]any{string(protocol.MIMEImagePNG): map[string]any{"width": f.width, "height": f.height}}
+		// map[string]int: GoNB sends the data with encoding/gob, which knows
+		// this type of map (gonbui/protocol registers it) and not map[string]any.
+		d.Metadata = map[string]any{string(protocol.MIMEImagePNG): map[string]int{"width": f.width, "height": f.height}}
 	}
 	return d
 }

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -128,9 +129,22 @@ func TestDisplayBundle(t *testing.T) {
 	if _, ok := d.Data[protocol.MIMETextHTML]; ok {
 		t.Errorf("got text/html in the bundle, want none (untrusted notebooks sanitise it)")
 	}
-	meta, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]any)
+	meta, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]int)
 	if meta["width"] != defaultWidth || meta["height"] != defaultHeight {
 		t.Errorf("got PNG metadata %v, want the layout size %dx%d", meta, defaultWidth, defaultHeight)
+	}
+	// GoNB carries the bundle from the cell's program to the kernel with
+	// encoding/gob (gonbui.SendData): it must encode and decode.
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(d); err != nil {
+		t.Fatalf("got a bundle that GoNB cannot send: %v", err)
+	}
+	var back protocol.DisplayData
+	if err := gob.NewDecoder(&buf).Decode(&back); err != nil {
+		t.Fatalf("got a bundle that GoNB cannot receive: %v", err)
+	}
+	if png, _ := back.Data[protocol.MIMEImagePNG].([]byte); !bytes.Equal(png, f.PNG) {
+		t.Errorf("got a bundle back without the PNG")
 	}
 }
 
