@@ -28,6 +28,16 @@ import (
 //	live := viz.NewLiveTraining("CNN")
 //	defer live.Finish()
 //	cfg.OnBatch = live.Update
+//	m, err := mnist.NewModel(backend, cfg)
+//	...
+//	live.Valid = func() (float64, error) { // Optional: accuracy after each epoch.
+//		ev, err := m.Evaluate(validDS)
+//		if err != nil {
+//			return 0, err
+//		}
+//		return ev.Accuracy, nil
+//	}
+//	err = m.Train(trainDS)
 //
 // While training, the picture lives in one GoNB update block
 // (gonbui.UpdateHTML). GoNB documents those blocks as transient, so Finish
@@ -44,7 +54,7 @@ type LiveTraining struct {
 	// Valid, when set, is called at the end of every epoch (from the
 	// training goroutine, inside Update when Progress.EpochDone), and the
 	// accuracy in [0, 1] it returns goes into the table of epochs and an
-	// accuracy curve.
+	// accuracy curve. It must not call the LiveTraining's own methods.
 	Valid func() (float64, error)
 
 	mu       sync.Mutex
