@@ -55,7 +55,7 @@ func Architecture(s mnist.Summary, title string) (Figure, error) {
 	)
 	height := titleSpace + bottom
 	for i, r := range rows {
-		height += int(math.Ceil(float64(r.glyphHeight())))
+		height += int(math.Ceil(float64(r.rowHeight())))
 		if i > 0 {
 			height += gap
 		}
@@ -73,12 +73,14 @@ func Architecture(s mnist.Summary, title string) (Figure, error) {
 		nameStyle := aligned(textStyle(labelSize, black), 0, -0.5)
 		detailStyle := aligned(textStyle(tickSize, grey), 0, -0.5)
 		for i, r := range rows {
-			if i > 0 {
-				arrow(c, vg.Point{X: glyphX, Y: y + gap - 3}, vg.Point{X: glyphX, Y: y + 3})
+			if i > 0 { // From the shape above to this one.
+				above := (rows[i-1].rowHeight() - rows[i-1].glyphHeight()) / 2
+				below := (r.rowHeight() - r.glyphHeight()) / 2
+				arrow(c, vg.Point{X: glyphX, Y: y + gap + above - 3}, vg.Point{X: glyphX, Y: y - below + 3})
 			}
-			gh := r.glyphHeight()
-			r.drawGlyph(c, glyphX, y-gh, layerColor(r))
-			mid := y - gh/2
+			rh, gh := r.rowHeight(), r.glyphHeight()
+			mid := y - rh/2
+			r.drawGlyph(c, glyphX, mid-gh/2, layerColor(r))
 			head := r.name
 			if r.kind != "" {
 				head += ": " + r.kind
@@ -89,7 +91,7 @@ func Architecture(s mnist.Summary, title string) (Figure, error) {
 				detail += fmt.Sprintf(", %s parameters", thousands(r.params))
 			}
 			c.FillText(detailStyle, vg.Point{X: textX, Y: mid - 9}, detail)
-			y -= gh + gap
+			y -= rh + gap
 		}
 		c.FillText(aligned(textStyle(tickSize, black), 0, 0), vg.Point{X: textX, Y: 10},
 			fmt.Sprintf("total: %s parameters", thousands(s.Params)))
@@ -114,6 +116,10 @@ const (
 
 // slabs returns how many squares stand for c channels.
 func slabs(c int) int { return min(c, maxSlabs) }
+
+// rowHeight returns the height of the row: its shape's, and at least
+// the two lines of its text.
+func (r archRow) rowHeight() vg.Length { return max(r.glyphHeight(), 36) }
 
 // glyphHeight returns the height of the row's shape.
 func (r archRow) glyphHeight() vg.Length {

@@ -128,9 +128,8 @@ func figureData(f Figure) *protocol.DisplayData {
 	}
 	d := &protocol.DisplayData{Data: data}
 	if f.width > 0 && f.height > 0 {
-		// A map[string]int: GoNB's pipe encodes values with encoding/gob,
-		// which knows only the types GoNB registers, map[string]int among
-		// them (a map[string]any would break the pipe).
+		// map[string]int: GoNB sends the data with encoding/gob, which knows
+		// this type of map (gonbui/protocol registers it) and not map[string]any.
 		d.Metadata = map[string]any{string(protocol.MIMEImagePNG): map[string]int{"width": f.width, "height": f.height}}
 	}
 	return d

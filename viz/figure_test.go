@@ -3,6 +3,8 @@ package viz
 import (
 	"bytes"
 	"encoding/gob"
+	"encoding/xml"
+	"errors"
 	"flag"
 	"image"
 	"image/png"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 )
 
@@ -70,10 +73,26 @@ func checkPNG(t *testing.T, f Figure, wantW, wantH int) image.Image {
 	if dark < 50 {
 		t.Errorf("got a PNG with %d dark pixels, want a picture", dark)
 	}
-	if !strings.Contains(f.SVG, `<svg width="`) {
+	if !strings.HasPrefix(f.SVG, `<svg width="`) {
 		t.Errorf("got SVG %.80q, want an <svg> element", f.SVG)
 	}
+	checkXML(t, f.SVG)
 	return img
+}
+
+// checkXML fails the test if doc is not well-formed XML.
+func checkXML(t *testing.T, doc string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		_, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("got malformed SVG: %v", err)
+		}
+	}
 }
 
 // golden compares got with testdata/name, or rewrites it with -update.
@@ -114,10 +133,37 @@ func TestDisplayBundle(t *testing.T) {
 	if meta["width"] != defaultWidth || meta["height"] != defaultHeight {
 		t.Errorf("got PNG metadata %v, want the layout size %dx%d", meta, defaultWidth, defaultHeight)
 	}
-	// GoNB carries the bundle to the kernel with encoding/gob, which refuses
-	// values of types it was not told about: the bundle must encode.
-	if err := gob.NewEncoder(io.Discard).Encode(d); err != nil {
-		t.Errorf("the bundle does not cross GoNB's pipe: %v", err)
+	// GoNB carries the bundle from the cell's program to the kernel with
+	// encoding/gob (gonbui.SendData): it must encode and decode.
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(d); err != nil {
+		t.Fatalf("got a bundle that GoNB cannot send: %v", err)
+	}
+	var back protocol.DisplayData
+	if err := gob.NewDecoder(&buf).Decode(&back); err != nil {
+		t.Fatalf("got a bundle that GoNB cannot receive: %v", err)
+	}
+	if png, _ := back.Data[protocol.MIMEImagePNG].([]byte); !bytes.Equal(png, f.PNG) {
+		t.Errorf("got a bundle back without the PNG")
+	}
+}
+
+// TestDisplayInNotebook records what Display sends to GoNB: one output.
+func TestDisplayInNotebook(t *testing.T) {
+	var sent []*protocol.DisplayData
+	oldSend, oldNotebook := send, gonbui.IsNotebook
+	send = func(d *protocol.DisplayData) { sent = append(sent, d) }
+	gonbui.IsNotebook = true
+	defer func() { send, gonbui.IsNotebook = oldSend, oldNotebook }()
+	f := Must(LinePlot{Series: []Series{{Name: "a", X: []float64{0, 1}, Y: []float64{1, 2}}}}.Figure())
+	Display(f)
+	if len(sent) != 1 {
+		t.Fatalf("got %d outputs, want 1", len(sent))
+	}
+	for _, mime := range []protocol.MIMEType{protocol.MIMEImagePNG, protocol.MIMETextPlain, protocol.MIMEImageSVG} {
+		if _, ok := sent[0].Data[mime]; !ok {
+			t.Errorf("got a bundle without %s", mime)
+		}
 	}
 }
 

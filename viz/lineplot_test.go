@@ -170,3 +170,29 @@ func TestLinePlotMarkers(t *testing.T) {
 		}
 	}
 }
+
+// TestLinePlotEdgeCases draws plots at the edges of the data: each must
+// give a picture of the asked size.
+func TestLinePlotEdgeCases(t *testing.T) {
+	tests := []struct {
+		name string
+		plot LinePlot
+	}{
+		{"one point, epochs", LinePlot{IntegerX: true, Series: []Series{{Name: "one", X: []float64{1}, Y: []float64{0.5}}}}},
+		{"flat", LinePlot{Series: []Series{{Name: "flat", X: []float64{1, 2}, Y: []float64{3, 3}}}}},
+		{"flat, log", LinePlot{LogY: true, Series: []Series{{Name: "flat", X: []float64{1, 2}, Y: []float64{3, 3}}}}},
+		{"window longer than the series", LinePlot{Series: []Series{{Name: "short", X: []float64{1, 2}, Y: []float64{3, 4}, Smooth: 50}}}},
+		{"millions", LinePlot{Series: []Series{{Name: "big", X: []float64{-3, 2}, Y: []float64{-1e6, 4e6}}}}},
+		{"small", LinePlot{Width: 300, Height: 200, Series: []Series{{X: []float64{0, 1}, Y: []float64{1, 2}}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := tc.plot.Figure()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := tc.plot.size()
+			checkPNG(t, f, w, h)
+		})
+	}
+}

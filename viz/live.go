@@ -28,6 +28,16 @@ import (
 //	live := viz.NewLiveTraining("CNN")
 //	defer live.Finish()
 //	cfg.OnBatch = live.Update
+//	m, err := mnist.NewModel(backend, cfg)
+//	...
+//	live.Valid = func() (float64, error) { // Optional: accuracy after each epoch.
+//		ev, err := m.Evaluate(validDS)
+//		if err != nil {
+//			return 0, err
+//		}
+//		return ev.Accuracy, nil
+//	}
+//	err = m.Train(trainDS)
 //
 // While training, the picture lives in one GoNB update block
 // (gonbui.UpdateHTML). GoNB documents those blocks as transient, so Finish
@@ -44,7 +54,7 @@ type LiveTraining struct {
 	// Valid, when set, is called at the end of every epoch (from the
 	// training goroutine, inside Update when Progress.EpochDone), and the
 	// accuracy in [0, 1] it returns goes into the table of epochs and an
-	// accuracy curve.
+	// accuracy curve. It must not call the LiveTraining's own methods.
 	Valid func() (float64, error)
 
 	mu       sync.Mutex
@@ -67,8 +77,9 @@ type LiveTraining struct {
 
 // EpochRow is one row of a [LiveTraining]'s table: an epoch (from 1), the
 // mean of its batches' losses, the accuracy Valid returned (NaN without
-// Valid, or when it failed) and the epoch's time in seconds (the first
-// epoch's includes compiling the training step).
+// Valid, or when it failed) and the epoch's training time in seconds (Valid's
+// own time left out; the first epoch's includes compiling the training
+// step).
 type EpochRow struct {
 	Epoch    int
 	MeanLoss float64
@@ -121,11 +132,9 @@ func (l *LiveTraining) output() liveOutput {
 func (l *LiveTraining) Update(p mnist.Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.finished {
+	if l.finished { // A new run (a later Train call): its times start again from 0.
 		l.finished, l.id = false, ""
-	}
-	if l.updates == 0 || p.Step == 1 {
-		l.epochStart = 0
+		l.epochSum, l.epochCount, l.epochStart = 0, 0, 0
 	}
 	l.progress = p
 	l.updates++
@@ -174,16 +183,20 @@ func (l *LiveTraining) endEpochLocked(p mnist.Progress) {
 	if l.epochCount > 0 {
 		row.MeanLoss = l.epochSum / float64(l.epochCount)
 	}
+	var validTime time.Duration
 	if l.Valid != nil {
+		start := time.Now()
 		acc, err := l.Valid()
 		if err != nil {
 			l.validErr = err
 		} else {
 			row.Valid = acc
 		}
+		validTime = time.Since(start)
 	}
 	l.epochs = append(l.epochs, row)
-	l.epochSum, l.epochCount, l.epochStart = 0, 0, p.Elapsed
+	// The next epoch's time starts after Valid: it counts training only.
+	l.epochSum, l.epochCount, l.epochStart = 0, 0, p.Elapsed+validTime
 }
 
 // Epochs returns the rows of the epochs finished so far, for notebook tests

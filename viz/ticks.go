@@ -68,7 +68,7 @@ func decimals(step float64) int {
 
 // linearLabels writes the ticks, multiples of step, in one format: all
 // with the decimals of the step, or in thousands ("250k") when the largest
-// is 100,000 or more.
+// is 100,000 or more, in millions ("2.5M") when it is a million or more.
 func linearLabels(ticks []float64, step float64) []string {
 	largest := 0.0
 	for _, t := range ticks {
@@ -76,7 +76,7 @@ func linearLabels(ticks []float64, step float64) []string {
 	}
 	div, suffix := 1.0, ""
 	switch {
-	case largest >= 1e8:
+	case largest >= 1e6:
 		div, suffix = 1e6, "M"
 	case largest >= 1e5:
 		div, suffix = 1e3, "k"

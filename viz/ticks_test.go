@@ -19,6 +19,8 @@ func TestLinearTicker(t *testing.T) {
 		{"steps to ten thousand", 0, 12000, 8, false, "0 2000 4000 6000 8000 10000 12000"},
 		{"no mixed formats", 0, 10000, 2, false, "0 5000 10000"},
 		{"thousands beyond 100,000", 0, 250000, 5, false, "0 50k 100k 150k 200k 250k"},
+		{"millions", -1e6, 4e6, 6, false, "-1M 0 1M 2M 3M 4M"},
+		{"half millions", 0, 2.5e6, 5, false, "0.0 0.5M 1.0M 1.5M 2.0M 2.5M"},
 		{"one decimal for all", 0, 1.5, 6, false, "0.0 0.5 1.0 1.5"},
 		{"accuracies", 0.9, 1, 5, false, "0.90 0.92 0.94 0.96 0.98 1.00"},
 		{"negative", -1.2, 0.6, 6, false, "-1.0 -0.5 0.0 0.5"},
