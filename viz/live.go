@@ -75,13 +75,13 @@ type LiveTraining struct {
 	validErr   error // The last error of Valid, shown under the table.
 }
 
-// EpochRow is one row of a [LiveTraining]'s table: an epoch (from 1), the
+// EpochRow is one row of a [LiveTraining]'s table: an epoch (from 0), the
 // mean of its batches' losses, the accuracy Valid returned (NaN without
 // Valid, or when it failed) and the epoch's training time in seconds (Valid's
 // own time left out; the first epoch's includes compiling the training
 // step).
 type EpochRow struct {
-	Epoch    int
+	Epoch    int // Counted from 0, as the training log counts ("epoch 0, batch 200").
 	MeanLoss float64
 	Valid    float64
 	Seconds  float64
@@ -179,7 +179,7 @@ func epochPosition(p mnist.Progress) float64 {
 
 // endEpochLocked records the row of the epoch that p ends, calling Valid.
 func (l *LiveTraining) endEpochLocked(p mnist.Progress) {
-	row := EpochRow{Epoch: p.Epoch + 1, MeanLoss: math.NaN(), Valid: math.NaN(), Seconds: (p.Elapsed - l.epochStart).Seconds()}
+	row := EpochRow{Epoch: p.Epoch, MeanLoss: math.NaN(), Valid: math.NaN(), Seconds: (p.Elapsed - l.epochStart).Seconds()}
 	if l.epochCount > 0 {
 		row.MeanLoss = l.epochSum / float64(l.epochCount)
 	}
@@ -314,7 +314,7 @@ func (l *LiveTraining) figuresLocked(renderer func(int, int, string, func(draw.C
 		}
 	}
 	if len(ex) > 0 {
-		acc := LinePlot{Title: "Valid accuracy", XLabel: "epoch", YLabel: "accuracy", Width: liveWidth, Height: accuracyHeight,
+		acc := LinePlot{Title: "Validation accuracy", XLabel: "epoch", YLabel: "accuracy", Width: liveWidth, Height: accuracyHeight,
 			IntegerX: true, Series: []Series{{Name: "Valid", X: ex, Y: ey}}}
 		fig, err := acc.figure(renderer)
 		figs = append(figs, liveFigure{fig, err})
@@ -334,7 +334,7 @@ func (l *LiveTraining) tableLocked() string {
 	sb.WriteString(`<table class="viz-epochs" style="border-collapse:collapse;font-size:13px;margin:4px 0">`)
 	fmt.Fprintf(&sb, `<tr><th %s>epoch</th><th %s>mean loss</th>`, cell, cell)
 	if valid {
-		fmt.Fprintf(&sb, `<th %s>Valid accuracy</th>`, cell)
+		fmt.Fprintf(&sb, `<th %s>valid accuracy</th>`, cell)
 	}
 	fmt.Fprintf(&sb, `<th %s>time</th></tr>`, cell)
 	for i, r := range l.epochs {

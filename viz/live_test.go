@@ -158,8 +158,8 @@ func TestLiveTrainingContinued(t *testing.T) {
 		t.Errorf("got both runs in block %q, want a new block for the second", first)
 	}
 	rows := live.Epochs()
-	if len(rows) != 2 || rows[1].Epoch != 2 || rows[1].Seconds != 3 {
-		t.Errorf("got rows %+v, want epochs 1 and 2, the second of 3 s", rows)
+	if len(rows) != 2 || rows[1].Epoch != 1 || rows[1].Seconds != 3 {
+		t.Errorf("got rows %+v, want epochs 0 and 1, the second of 3 s", rows)
 	}
 }
 
@@ -215,11 +215,11 @@ func TestLiveTrainingEpochs(t *testing.T) {
 		live.Update(p)
 	}
 	rows := live.Epochs()
-	// Losses are 2.3/step: epoch 1 has steps 1-4, epoch 2 steps 5-8;
+	// Losses are 2.3/step: epoch 0 has steps 1-4, epoch 1 steps 5-8;
 	// each epoch lasts 4 s (Elapsed is one second a step).
 	want := []EpochRow{
-		{1, (2.3 + 2.3/2 + 2.3/3 + 2.3/4) / 4, 0.9, 4},
-		{2, (2.3/5 + 2.3/6 + 2.3/7 + 2.3/8) / 4, 0.95, 4},
+		{0, (2.3 + 2.3/2 + 2.3/3 + 2.3/4) / 4, 0.9, 4},
+		{1, (2.3/5 + 2.3/6 + 2.3/7 + 2.3/8) / 4, 0.95, 4},
 	}
 	if len(rows) != len(want) || calls != 2 {
 		t.Fatalf("got rows %+v after %d calls of Valid, want %+v after 2", rows, calls, want)
@@ -234,7 +234,7 @@ func TestLiveTrainingEpochs(t *testing.T) {
 		t.Fatalf("got %d final pictures, want 1", len(rec.displays))
 	}
 	final := rec.displays[0]
-	for _, w := range []string{"Valid accuracy", "90.00%", "95.00%", "4.0 s*", "includes compiling", "1.1979", "0.3649"} {
+	for _, w := range []string{"valid accuracy", "90.00%", "95.00%", "4.0 s*", "includes compiling", "1.1979", "0.3649"} {
 		if !strings.Contains(final, w) {
 			t.Errorf("got a final picture without %q", w)
 		}
