@@ -144,12 +144,14 @@ func tileGrid(img image.Image, tw, th int, labels []string, cols int, title, not
 	const titleHeight, noteHeight = 30, 20
 	cellW, cellH := dw+gridPad, dh+gridPad+captionSize
 	noteStyle := textStyle(smallSize, grey)
-	width := int(math.Ceil(math.Max(float64(vg.Length(cols)*cellW+gridPad), float64(noteStyle.Width(note)+2*gridPad))))
+	titleStyle := textStyle(titleSize, black)
+	width := int(math.Ceil(max(float64(vg.Length(cols)*cellW+gridPad), float64(noteStyle.Width(note)+2*gridPad),
+		float64(titleStyle.Width(title)+2*gridPad)))) // Wide enough for the title and the note.
 	height := int(math.Ceil(float64(titleHeight + vg.Length(rows)*cellH + gridPad + noteHeight)))
 	return render(width, height, alt, func(c draw.Canvas) {
 		fillRect(c, c.Rectangle, white)
 		top := vg.Length(height)
-		c.FillText(aligned(textStyle(titleSize, black), -0.5, 0), vg.Point{X: vg.Length(width) / 2, Y: top - 21}, title)
+		c.FillText(aligned(titleStyle, -0.5, 0), vg.Point{X: vg.Length(width) / 2, Y: top - 21}, title)
 		for i, label := range labels {
 			col, row := i%cols, i/cols
 			x := gridPad + vg.Length(col)*cellW

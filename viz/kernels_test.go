@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 )
 
 // checkPNGDecodes checks that the figure's PNG decodes, at twice the size
@@ -117,5 +119,18 @@ func TestDiverging(t *testing.T) {
 				t.Errorf("got %v, want {%d %d %d 255}", c, tc.r, tc.g, tc.b)
 			}
 		})
+	}
+}
+
+// TestKernelsLongTitle: one small tile under a long title: the picture is
+// as wide as the title, which is not cut off.
+func TestKernelsLongTitle(t *testing.T) {
+	title := "dloss/dw of the first batch, one value per pixel"
+	f, err := Kernels(ramp(28*28), []int{1, 1, 28, 28}, title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := textStyle(titleSize, black).Width(title); vg.Length(f.width) < w {
+		t.Errorf("got a figure %d wide under a title %.0f wide", f.width, float64(w))
 	}
 }
