@@ -16,12 +16,14 @@ import (
 // How long the notebook cell waits, and why it ends.
 const (
 	// PageWait is how long Show waits for the canvas's JavaScript to say
-	// hello once the cell has shown it. In JupyterLab the hello comes within
-	// a second or two (GoNB itself gives its connection to the page 3
-	// seconds to open); in a headless run (nbclient, nbconvert: no page
-	// runs JavaScript) it never comes, and Show answers for SampleDrawing
-	// and ends when PageWait has passed.
-	PageWait = 15 * time.Second
+	// hello once the cell has shown it. In JupyterLab the hello comes in
+	// well under a second: GoNB has connected to the page before the canvas
+	// is shown (it gives that connection 3 seconds). In a headless run
+	// (nbclient, nbconvert) no page runs JavaScript, no hello comes, and
+	// Show answers for SampleDrawing and ends when PageWait has passed.
+	// There is no earlier sign that no page is there: GoNB does not tell
+	// the program that its connection failed.
+	PageWait = 10 * time.Second
 	// IdleLimit ends the cell when the page has sent nothing for that long:
 	// the student closed the page or forgot the cell, which would otherwise
 	// keep the kernel busy.
@@ -59,21 +61,21 @@ func Show(models ...Model) error {
 		return nil
 	}
 
+	// One address carries everything the page sends: "hello" when the
+	// canvas is up, each drawing as a PNG data URL, "done". One subscription
+	// means one attempt of GoNB to connect to the page (it waits up to 3
+	// seconds for it, and leaves its script in a headless run's output).
 	id := gonbui.UniqueID()
 	address := "/digits/draw/" + id
-	hello := comms.Listen[int](address + "/hello")
-	drawings := comms.Listen[string](address + "/drawing").LatestOnly() // Only the newest drawing is worth an answer.
-	done := comms.Listen[int](address + "/done")
-	defer hello.Close()
-	defer drawings.Close()
-	defer done.Close()
+	fromPage := comms.Listen[string](address)
+	defer fromPage.Close()
 
 	blockID := "digits_draw_block_" + id
 	rootID := "digits_draw_" + id
 	gonbui.UpdateHTML(blockID, fmt.Sprintf(`<div id="%s" data-pending="0">Starting the canvas…</div>`, rootID))
 	dom.TransientJavascript(notebookScript(rootID, address))
 
-	last, title := sample, "Sample drawing (no page drew here)"
+	last, title := sample, "Sample drawing of a 7"
 	finish := func() error {
 		fmt.Printf("%s: %s\n", title, last.Text())
 		page, err := last.HTML(title)
@@ -84,26 +86,28 @@ func Show(models ...Model) error {
 		return nil
 	}
 
-	select {
-	case <-hello.C:
-	case <-time.After(PageWait):
-		return finish()
-	}
-
+	pageWait := time.After(PageWait) // Set to nil by the page's hello.
 	interrupted, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	idle := time.NewTimer(IdleLimit)
 	defer idle.Stop()
 	for {
 		select {
-		case dataURL := <-drawings.C:
+		case msg := <-fromPage.C:
+			switch msg {
+			case helloMessage:
+				pageWait = nil
+				continue
+			case doneMessage:
+				return finish()
+			}
 			idle.Reset(IdleLimit)
-			answer, reply := answerDrawing(dataURL, models)
+			answer, reply := answerDrawing(msg, models)
 			if answer != nil {
 				last, title = answer, "Your last drawing"
 			}
 			comms.Send(address+"/answer", reply)
-		case <-done.C:
+		case <-pageWait:
 			return finish()
 		case <-interrupted.Done():
 			return finish()
@@ -113,6 +117,12 @@ func Show(models ...Model) error {
 		}
 	}
 }
+
+// What the canvas sends besides drawings.
+const (
+	helloMessage = "hello"
+	doneMessage  = "done"
+)
 
 // answerDrawing answers a drawing sent by the canvas as a PNG data URL. It
 // returns the answer, or nil, and the JSON reply for the canvas: {"html"}
@@ -144,7 +154,7 @@ func answerDrawing(dataURL string, models []Model) (*Answer, string) {
 // notebookScript is the canvas's JavaScript for the notebook: it waits for
 // GoNB's connection to the page (globalThis.gonb_comm) and the canvas's
 // element, builds the canvas, says hello, and sends each drawing as a PNG
-// data URL to address+"/drawing"; the Go program replies on
+// data URL to address, then "done"; the Go program replies on
 // address+"/answer".
 func notebookScript(rootID, address string) string {
 	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
@@ -166,10 +176,10 @@ func notebookScript(rootID, address string) string {
     });
     const ask = (canvas) => new Promise((resolve) => {
       waiting = resolve;
-      comm.send(address + '/drawing', canvas.toDataURL('image/png'));
+      comm.send(address, canvas.toDataURL('image/png'));
     });
-    digitsCanvas(root, ask, () => comm.send(address + '/done', 1));
-    comm.send(address + '/hello', 1);
+    digitsCanvas(root, ask, () => comm.send(address, 'done'));
+    comm.send(address, 'hello');
   };
   boot();
 })();

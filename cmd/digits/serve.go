@@ -40,7 +40,7 @@ func runServe(args []string) error {
 		"frames an image. Ctrl-C stops the server.")
 	var checkpoints checkpointList
 	var addr, backendName string
-	fs.Var(&checkpoints, "checkpoint", "checkpoint file (required; repeat it to compare models side by side)")
+	fs.Var(&checkpoints, "checkpoint", "checkpoint `file` (required; repeat it to compare models side by side)")
 	fs.StringVar(&addr, "addr", defaultServeAddr, "address to listen on, host:port (the default keeps the page on this computer)")
 	backendFlag(fs, &backendName)
 	if err := parse(fs, args); err != nil {

@@ -36,6 +36,7 @@ function digitsCanvas(root, ask, done) {
   if (typeof done === 'function') {
     const doneButton = el('button', { type: 'button', class: 'digits-done' }, 'Done');
     doneButton.addEventListener('click', () => {
+      finished = true;
       doneButton.disabled = true;
       clearButton.disabled = true;
       status.textContent = 'Done: the last answer stays in the notebook.';
@@ -69,12 +70,13 @@ function digitsCanvas(root, ask, done) {
   let inFlight = false; // A question waits for its answer.
   let generation = 0; // Bumped by Clear: answers for an older drawing are dropped.
   let pen = null; // The last point of the stroke being drawn.
+  let finished = false; // Done was pressed: no more questions.
   const setPending = () => { root.dataset.pending = (dirty || inFlight) ? '1' : '0'; };
   setPending();
 
   const pump = () => {
     setPending();
-    if (inFlight || !dirty || !inked) return;
+    if (finished || inFlight || !dirty || !inked) return;
     dirty = false;
     inFlight = true;
     setPending();
