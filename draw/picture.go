@@ -22,8 +22,8 @@ const (
 	barWidth   = 14
 	barGap     = 4
 	panelWidth = mnist.NumClasses*(barWidth+barGap) - barGap
-	glyphScale = 2 // The 3x5 digit labels under the bars are drawn 6x10.
-	labelGap   = 4
+	labelGap   = 4 // Between a panel's title and its bars, and under the bars.
+	top        = margin + glyphHeight + labelGap // The top of the image and of the bars.
 )
 
 var (
@@ -37,19 +37,20 @@ var (
 // Picture draws the answer: the 28x28 image as the models see it (white ink
 // on black, as in MNIST), then, for each model in order, its ten class
 // probabilities as bars over the digits 0 to 9, the predicted digit's bar
-// in blue.
+// in blue, under a title such as "CNN: 7 (98%)".
 func (a *Answer) Picture() *image.RGBA {
 	width := margin + plotHeight + len(a.Models)*(2*margin+panelWidth) + margin
-	height := margin + plotHeight + labelGap + 5*glyphScale + margin
+	height := top + plotHeight + labelGap + glyphHeight + margin
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	fill(img, img.Bounds(), paper)
 
 	// The image the models see, with a grey frame.
-	fill(img, image.Rect(margin-1, margin-1, margin+plotHeight+1, margin+plotHeight+1), frameGrey)
+	drawText(img, "input 28x28", margin, margin, plotHeight)
+	fill(img, image.Rect(margin-1, top-1, margin+plotHeight+1, top+plotHeight+1), frameGrey)
 	for y := range mnist.ImageSize {
 		for x := range mnist.ImageSize {
 			v := a.Pixels[y*mnist.ImageSize+x]
-			r := image.Rect(margin+x*zoom, margin+y*zoom, margin+(x+1)*zoom, margin+(y+1)*zoom)
+			r := image.Rect(margin+x*zoom, top+y*zoom, margin+(x+1)*zoom, top+(y+1)*zoom)
 			fill(img, r, color.RGBA{v, v, v, 255})
 		}
 	}
@@ -57,7 +58,8 @@ func (a *Answer) Picture() *image.RGBA {
 	// One panel of bars per model; a bar's height is its probability.
 	for i, m := range a.Models {
 		left := margin + plotHeight + 2*margin + i*(2*margin+panelWidth)
-		base := margin + plotHeight
+		base := top + plotHeight
+		drawText(img, fmt.Sprintf("%s: %d (%.0f%%)", m.Name, m.Digit, 100*m.Scores[m.Digit]), left, margin, panelWidth)
 		fill(img, image.Rect(left, base, left+panelWidth, base+1), frameGrey)
 		for d, s := range m.Scores {
 			x := left + d*(barWidth+barGap)
@@ -67,7 +69,7 @@ func (a *Answer) Picture() *image.RGBA {
 				c = barBlue
 			}
 			fill(img, image.Rect(x, base-h, x+barWidth, base), c)
-			drawDigit(img, d, x+(barWidth-3*glyphScale)/2, base+labelGap)
+			drawText(img, fmt.Sprint(d), x+(barWidth-3*glyphScale)/2, base+labelGap, barWidth)
 		}
 	}
 	return img
@@ -111,33 +113,6 @@ func fill(img *image.RGBA, r image.Rectangle, c color.RGBA) {
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
 			img.SetRGBA(x, y, c)
-		}
-	}
-}
-
-// digitGlyphs are the digits 0 to 9 in a 3x5 pixel font, one string of
-// three "#" or "." per row.
-var digitGlyphs = [10][5]string{
-	{"###", "#.#", "#.#", "#.#", "###"},
-	{".#.", "##.", ".#.", ".#.", "###"},
-	{"###", "..#", "###", "#..", "###"},
-	{"###", "..#", "###", "..#", "###"},
-	{"#.#", "#.#", "###", "..#", "..#"},
-	{"###", "#..", "###", "..#", "###"},
-	{"###", "#..", "###", "#.#", "###"},
-	{"###", "..#", "..#", "..#", "..#"},
-	{"###", "#.#", "###", "#.#", "###"},
-	{"###", "#.#", "###", "..#", "###"},
-}
-
-// drawDigit draws digit d with its top-left corner at (x, y), glyphScale
-// times the 3x5 font.
-func drawDigit(img *image.RGBA, d, x, y int) {
-	for row, line := range digitGlyphs[d] {
-		for col, ch := range line {
-			if ch == '#' {
-				fill(img, image.Rect(x+col*glyphScale, y+row*glyphScale, x+(col+1)*glyphScale, y+(row+1)*glyphScale), ink)
-			}
 		}
 	}
 }

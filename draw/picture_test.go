@@ -17,17 +17,34 @@ func TestPicture(t *testing.T) {
 	img := a.Picture()
 	// Width: margin, the 112-pixel image, then per model two margins and a
 	// panel of ten 14-pixel bars with 4-pixel gaps (176), and a margin.
-	if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != 8+112+2*(16+176)+8 || h != 8+112+4+10+8 {
-		t.Errorf("picture %dx%d, want %dx%d", w, h, 8+112+2*(16+176)+8, 8+112+4+10+8)
+	// Height: margin, a 10-pixel title, a 4-pixel gap, the 112-pixel image
+	// and bars, a gap, the 10-pixel digits under the bars, a margin.
+	const top = 8 + 10 + 4
+	if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != 8+112+2*(16+176)+8 || h != top+112+4+10+8 {
+		t.Errorf("picture %dx%d, want %dx%d", w, h, 8+112+2*(16+176)+8, top+112+4+10+8)
 	}
-	// The image the models see, 4 times larger: its pixel (14, 14) at (8+56, 8+56).
-	if got, want := img.RGBAAt(8+4*14+1, 8+4*14+1).R, a.Pixels[14*mnist.ImageSize+14]; got != want {
+	// The image the models see, 4 times larger: its pixel (14, 14) at (8+56, top+56).
+	if got, want := img.RGBAAt(8+4*14+1, top+4*14+1).R, a.Pixels[14*mnist.ImageSize+14]; got != want {
 		t.Errorf("zoomed pixel (14, 14) = %d, want %d", got, want)
 	}
 	// Model B's predicted digit 4 (score 0.75) is a blue bar 84 pixels tall,
 	// digit 5 (0.25) a grey one 28 pixels tall.
 	left := 8 + 112 + 16 + (16 + 176) // Model B's panel.
-	base := 8 + 112
+	base := top + 112
+	// Each panel has a title ("B<I>: 4 (75%)"): ink in the row above the bars.
+	for i, x0 := range []int{8 + 112 + 16, left} {
+		inked := 0
+		for y := 8; y < 8+10; y++ {
+			for x := x0; x < x0+176; x++ {
+				if img.RGBAAt(x, y).R < 100 {
+					inked++
+				}
+			}
+		}
+		if inked == 0 {
+			t.Errorf("model %d's panel has no title", i+1)
+		}
+	}
 	bar := func(d, y int) [3]uint8 {
 		c := img.RGBAAt(left+d*18+7, y)
 		return [3]uint8{c.R, c.G, c.B}
