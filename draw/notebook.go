@@ -108,6 +108,7 @@ func Show(models ...Model) error {
 			}
 			comms.Send(address+"/answer", reply)
 		case <-pageWait:
+			fmt.Printf("No page showed the canvas within %v (a headless run, or an untrusted notebook): the answer is for a sample drawing.\n", PageWait)
 			return finish()
 		case <-interrupted.Done():
 			return finish()

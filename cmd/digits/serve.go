@@ -93,6 +93,9 @@ func runServe(args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 	fmt.Printf("digits serve: draw a digit on http://%s/ (Ctrl-C stops)\n", listener.Addr())
+	if ip := listener.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		fmt.Printf("digits serve: %s is reachable from other computers: anyone on the network can draw on the page\n", listener.Addr())
+	}
 	select {
 	case err := <-served:
 		return err
