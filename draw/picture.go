@@ -22,7 +22,7 @@ const (
 	barWidth   = 14
 	barGap     = 4
 	panelWidth = mnist.NumClasses*(barWidth+barGap) - barGap
-	labelGap   = 4 // Between a panel's title and its bars, and under the bars.
+	labelGap   = 4                               // Between a panel's title and its bars, and under the bars.
 	top        = margin + glyphHeight + labelGap // The top of the image and of the bars.
 )
 
