@@ -32,7 +32,7 @@ type ModelAnswer struct {
 // Ask frames the drawing as "digits predict" frames an image file
 // (mnist.PrepareImage: polarity, 20x20 box, centre of mass) and asks every
 // model what digit it sees. An empty drawing is an error ("no digit
-// found").
+// found"). Chapter 9 (动转静 / 部署) introduces it, behind the canvas.
 func Ask(drawing image.Image, models ...Model) (*Answer, error) {
 	pixels, err := mnist.PrepareImage(drawing)
 	if err != nil {

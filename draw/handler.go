@@ -38,7 +38,8 @@ var pageHTML string
 
 var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
 
-// Handler returns the web page of "digits serve": GET / shows the canvas,
+// Handler returns the web page of "digits serve" (chapter 9, for a
+// classroom projector): GET / shows the canvas,
 // and while the student draws, the page POSTs the drawing as a PNG to
 // PredictPath, which answers with JSON: {"models": [{"name", "digit",
 // "scores"}], "html": "..."} (the Answer and its HTML). Nothing else is
