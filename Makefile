@@ -23,7 +23,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup clean
+.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup clean
 
 all: test
 
@@ -62,8 +62,18 @@ test-notebooks:
 # committed network-structure notebook without running it (untrusted, as a
 # fresh clone is) and checks every picture shows; then runs it (quick mode)
 # and checks its loss plot is visible; screenshots in testoutput/browser/.
+# Then test-draw.
 test-browser:
 	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/browser/test_browser.sh
+	$(MAKE) test-draw
+
+# The drawing canvas (package draw) in Chromium: a 1, a 7 and a 0 drawn with
+# the mouse on the page of `digits serve` and on the notebook cell's canvas
+# (tests/browser/draw_widget.ipynb in JupyterLab, and headless); an MLP and a
+# CNN, trained once and kept in testoutput/browser/draw/, must show each
+# digit. Screenshots: testoutput/browser/draw-*.png.
+test-draw:
+	bash tests/browser/test_draw.sh
 
 # The classroom image (docker/), without a Docker engine: hadolint over its
 # Dockerfile; its installation (setup.sh in shared mode) into a fresh prefix

@@ -12,6 +12,7 @@
 //	digits json [-data DIR] [-o FILE]     write the course's mnist.json.gz
 //	digits backend                        say which GoMLX backend runs, and test it
 //	digits bench [flags]                  time the models against PyTorch, JAX, Paddle
+//	digits serve -checkpoint FILE...      a page to draw a digit on; the models answer live
 //
 // Run "digits COMMAND -h" for the flags of a command.
 package main
@@ -40,6 +41,7 @@ var commands = []command{
 	{"predict", "predict the digit in PNG or JPEG images with a checkpoint", runPredict},
 	{"export", "export a checkpoint as a static ONNX model and check it predicts as the checkpoint", runExport},
 	{"backend", "print which GoMLX backend is chosen and why, and run a small computation on it", runBackend},
+	{"serve", "serve a page where you draw a digit and the models answer while you draw", runServe},
 	{"bench", "time the course's models on GoMLX and on PyTorch, JAX and PaddlePaddle in one run", runBench},
 }
 
