@@ -1,6 +1,8 @@
 package viz
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -23,26 +25,32 @@ func TestConfusionMatrix(t *testing.T) {
 		wantCounts int
 		wantInText []string
 	}{
-		{"diagonal", diagonal, "MLP, test set", "", 10, []string{`>MLP, test set<`, `fill="white">100<`}},
+		{"diagonal", diagonal, "MLP, test set", "", 10, []string{`>MLP, test set<`, `>100<`}},
 		{"every cell", full, "a<b", "", 100, []string{`>a&lt;b<`, `>19<`}},
-		{"sparse rows", sparse, "", "", 2, []string{`font-size="9"`, `>20000<`, `fill="#ffffff"`}},
+		{"sparse rows", sparse, "", "", 2, []string{`font-size:9px`, `>20000<`}},
 		{"empty", [10][10]int{}, "nothing", "counts no images", 0, nil},
 		{"negative", negative, "", "confusion[3][4] is -1", 0, nil},
+		{"Chinese title", diagonal, "混淆矩阵", "which the figures' font cannot draw", 0, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			svg, err := ConfusionMatrix(tc.confusion, tc.title)
+			f, err := ConfusionMatrix(tc.confusion, tc.title)
 			if checkErr(t, err, tc.wantErr) {
 				return
 			}
-			counts := countElements(t, svg)
-			if got := counts["rect.cell"]; got != 100 {
-				t.Errorf("got %d cells, want 100", got)
+			checkPNG(t, f, 440, 452) // 64 + 10*36 + 16 by 40 + 10*36 + 52.
+			// Texts: the title if any, 20 digits on the axes, 2 labels and the counts.
+			want := 22 + tc.wantCounts
+			if tc.title != "" {
+				want++
 			}
-			if got := counts["text.count"]; got != tc.wantCounts {
-				t.Errorf("got %d counts written, want %d", got, tc.wantCounts)
+			if got := strings.Count(f.SVG, "<text "); got != want {
+				t.Errorf("got %d texts, want %d (%d counts)", got, want, tc.wantCounts)
 			}
-			checkContains(t, svg, append(tc.wantInText, ">true digit<", ">predicted digit<")...)
+			checkContains(t, f.SVG, append(tc.wantInText, ">true digit<", ">predicted digit<")...)
+			if !strings.Contains(f.Alt, "confusion matrix") {
+				t.Errorf("got description %q", f.Alt)
+			}
 		})
 	}
 }
@@ -55,12 +63,13 @@ func TestBlues(t *testing.T) {
 	}{
 		{"none", 0, "#ffffff"},
 		{"all", 1, "#08306b"},
-		{"half", 0.5, "#8498b5"},
+		{"half", 0.5, "#8498b5"}, // (255+8)/2 = 131.5 -> 0x84, by hand.
 		{"clamped", 2, "#08306b"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := blues(tc.frac); got != tc.want {
+			c := blues(tc.frac)
+			if got := fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B); got != tc.want {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})

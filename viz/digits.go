@@ -1,14 +1,12 @@
 package viz
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
-	"html"
 	"image"
 	"image/color"
-	"image/png"
-	"strings"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/godigits/digits/mnist"
 )
@@ -22,19 +20,20 @@ type Digit struct {
 	Wrong   bool
 }
 
-// digitSide is the side of a 28x28 digit once drawn, in SVG units.
+// Sizes of a digit grid, in pixels.
 const (
-	digitSide   = 56
+	digitSide   = 56 // A 28x28 digit, drawn twice as large.
 	captionSize = 18
 	gridPad     = 6
 )
 
-// DigitGrid returns an SVG picture of the digits in rows of cols, each with
-// its caption below it. The pixels are embedded as one PNG so that the SVG
-// stays small (a few KB per digit) and renders with sharp pixels.
-func DigitGrid(digits []Digit, cols int) (string, error) {
+// DigitGrid draws the digits in rows of cols (all in one row when cols is
+// 0 or less), each with its caption below it, in red when Wrong. Chapter 2
+// (数据处理) introduces it to look at the data set; later chapters show
+// predictions with it.
+func DigitGrid(digits []Digit, cols int) (Figure, error) {
 	if len(digits) == 0 {
-		return "", fmt.Errorf("viz: no digits to draw")
+		return Figure{}, fmt.Errorf("viz: no digits to draw")
 	}
 	if cols <= 0 {
 		cols = len(digits)
@@ -42,44 +41,59 @@ func DigitGrid(digits []Digit, cols int) (string, error) {
 	rows := (len(digits) + cols - 1) / cols
 	cols = min(cols, len(digits))
 	const side = 28
-	img := image.NewGray(image.Rect(0, 0, cols*side, rows*side))
+	tiles := make([]image.Image, len(digits))
+	wrong := 0
 	for i, d := range digits {
 		if len(d.Pixels) != side*side {
-			return "", fmt.Errorf("viz: digit %d has %d pixels, want %d", i, len(d.Pixels), side*side)
+			return Figure{}, fmt.Errorf("viz: digit %d has %d pixels, want %d", i, len(d.Pixels), side*side)
 		}
-		x0, y0 := (i%cols)*side, (i/cols)*side
+		if err := checkText(fmt.Sprintf("caption of digit %d", i), d.Caption); err != nil {
+			return Figure{}, err
+		}
+		img := image.NewGray(image.Rect(0, 0, side, side))
 		for p, v := range d.Pixels {
-			img.SetGray(x0+p%side, y0+p/side, color.Gray{Y: 255 - v}) // Dark ink on white.
+			img.SetGray(p%side, p/side, color.Gray{Y: 255 - v}) // Dark ink on white.
 		}
-	}
-	href, err := pngDataURI(img)
-	if err != nil {
-		return "", err
+		tiles[i] = scaleUp(img, digitSide*pngScale/side) // One image pixel per PNG pixel: no blur.
+		if d.Wrong {
+			wrong++
+		}
 	}
 	cell := digitSide + gridPad
 	width, height := cols*cell+gridPad, rows*(cell+captionSize)+gridPad
-	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif">`,
-		width, height, width, height)
-	fmt.Fprintf(&sb, `<rect width="100%%" height="100%%" fill="white"/>`)
-	// Each digit is the matching window of the one embedded PNG.
-	fmt.Fprintf(&sb, `<defs><image id="digits" width="%d" height="%d" image-rendering="pixelated" style="image-rendering:pixelated" href="%s"/></defs>`,
-		cols*digitSide, rows*digitSide, href)
-	for i, d := range digits {
-		c, r := i%cols, i/cols
-		x, y := gridPad+c*cell, gridPad+r*(cell+captionSize)
-		fmt.Fprintf(&sb, `<svg x="%d" y="%d" width="%d" height="%d" viewBox="%d %d %d %d"><use href="#digits"/></svg>`,
-			x, y, digitSide, digitSide, c*digitSide, r*digitSide, digitSide, digitSide)
-		fmt.Fprintf(&sb, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#ccc"/>`, x, y, digitSide, digitSide)
-		fill := "#222"
-		if d.Wrong {
-			fill = "#d62728"
-		}
-		fmt.Fprintf(&sb, `<text x="%d" y="%d" font-size="13" text-anchor="middle" fill="%s">%s</text>`,
-			x+digitSide/2, y+digitSide+14, fill, html.EscapeString(d.Caption))
+	alt := fmt.Sprintf("%d digits in %d rows of %d, with captions", len(digits), rows, cols)
+	if wrong > 0 {
+		alt += fmt.Sprintf(", %d marked wrong", wrong)
 	}
-	sb.WriteString(`</svg>`)
-	return sb.String(), nil
+	return render(width, height, alt, func(c draw.Canvas) {
+		fillRect(c, c.Rectangle, white)
+		for i, d := range digits {
+			col, row := i%cols, i/cols
+			x := vg.Length(gridPad + col*cell)
+			top := vg.Length(height - gridPad - row*(cell+captionSize))
+			r := rect(x, top-digitSide, digitSide, digitSide)
+			c.DrawImage(r, tiles[i])
+			strokeRect(c, r, color.Gray{Y: 0xcc}, 1)
+			fill := color.Color(color.Gray{Y: 0x22})
+			if d.Wrong {
+				fill = red
+			}
+			c.FillText(aligned(textStyle(13, fill), -0.5, -1), vg.Point{X: x + digitSide/2, Y: top - digitSide - 3}, d.Caption)
+		}
+	})
+}
+
+// scaleUp returns img with each pixel repeated k times in each direction,
+// so that both the PNG and the SVG show sharp square pixels.
+func scaleUp(img image.Image, k int) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := range b.Dy() * k {
+		for x := range b.Dx() * k {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }
 
 // DatasetDigits returns the first n images of ds as digits captioned with
@@ -91,14 +105,4 @@ func DatasetDigits(ds *mnist.Dataset, n int) []Digit {
 		digits[i] = Digit{Pixels: ds.Image(i), Caption: fmt.Sprintf("label %d", ds.Labels[i])}
 	}
 	return digits
-}
-
-// pngDataURI encodes img as PNG in a data: URI, so an SVG can embed its
-// pixels without a separate file.
-func pngDataURI(img image.Image) (string, error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("viz: encoding pixels as PNG: %w", err)
-	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }

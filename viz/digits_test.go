@@ -12,30 +12,27 @@ func TestDigitGrid(t *testing.T) {
 		digits     []Digit
 		cols       int
 		wantErr    string
-		wantSize   string // width and height: cols*62+6 by rows*80+6.
+		wantW      int // cols*62+6 by rows*80+6.
+		wantH      int
 		wantInText []string
 	}{
-		{"one row", []Digit{{ink, "label 1", false}, {ink, "label 2", false}}, 8, "", `width="130" height="86"`,
+		{"one row", []Digit{{ink, "label 1", false}, {ink, "label 2", false}}, 8, "", 130, 86,
 			[]string{">label 1<", ">label 2<"}},
 		{"two rows, a wrong one", []Digit{{ink, "a", false}, {ink, "b", true}, {ink, "c&d", false}}, 2, "",
-			`width="130" height="166"`, []string{`fill="#d62728">b<`, ">c&amp;d<"}},
-		{"no digits", nil, 4, "no digits", "", nil},
-		{"bad size", []Digit{{make([]uint8, 10), "x", false}}, 4, "digit 0 has 10 pixels", "", nil},
+			130, 166, []string{">b<", ">c&amp;d<"}},
+		{"no digits", nil, 4, "no digits", 0, 0, nil},
+		{"bad size", []Digit{{make([]uint8, 10), "x", false}}, 4, "digit 0 has 10 pixels", 0, 0, nil},
+		{"Chinese caption", []Digit{{ink, "标签 1", false}}, 4, "caption of digit 0", 0, 0, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			svg, err := DigitGrid(tc.digits, tc.cols)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got error %v, want %q", err, tc.wantErr)
-				}
+			f, err := DigitGrid(tc.digits, tc.cols)
+			if checkErr(t, err, tc.wantErr) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkContains(t, svg, append(tc.wantInText, tc.wantSize, "data:image/png;base64,")...)
-			if n := strings.Count(svg, `<use href="#digits"/>`); n != len(tc.digits) {
+			checkPNG(t, f, tc.wantW, tc.wantH)
+			checkContains(t, f.SVG, append(tc.wantInText, "data:image/png;base64,")...)
+			if n := strings.Count(f.SVG, "<image "); n != len(tc.digits) {
 				t.Errorf("got %d digits drawn, want %d", n, len(tc.digits))
 			}
 		})

@@ -2,14 +2,16 @@ package viz
 
 import (
 	"fmt"
-	"html"
 	"image"
 	"image/color"
 	"math"
 	"strings"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
-// Kernels returns an SVG picture of a convolution layer's kernels, one small
+// Kernels draws a convolution layer's kernels, one small
 // heat map per output channel, labelled by its index. weights is the layer's
 // weight variable in the course's layout, dims = [out, in, kh, kw] (the CNN's
 // first layer is [20, 1, 5, 5]). Only input channel 0 of each kernel is
@@ -17,9 +19,9 @@ import (
 // is a sample. Colours diverge from white at 0 to blue for negative and red
 // for positive weights, on one scale for the whole layer (its largest |w|),
 // so tiles can be compared. Chapter 3 (网络结构) introduces it with the CNN.
-func Kernels(weights []float32, dims []int, title string) (string, error) {
+func Kernels(weights []float32, dims []int, title string) (Figure, error) {
 	if err := checkDims("kernels", weights, dims, "[out, in, kh, kw]"); err != nil {
-		return "", err
+		return Figure{}, err
 	}
 	out, in, kh, kw := dims[0], dims[1], dims[2], dims[3]
 	maxAbs := 0.0
@@ -43,18 +45,19 @@ func Kernels(weights []float32, dims []int, title string) (string, error) {
 		}
 	}
 	note := fmt.Sprintf("input channel 0 of %d · blue < 0 < red · max |w| = %.4g", in, maxAbs)
-	return tileGrid(img, kw, kh, labels, cols, title, note)
+	alt := fmt.Sprintf("%d convolution kernels of %dx%d, blue negative, red positive", out, kh, kw)
+	return tileGrid(img, kw, kh, labels, cols, title, note, alt)
 }
 
-// FeatureMaps returns an SVG picture of the activations of one image after a
+// FeatureMaps draws the activations of one image after a
 // layer, one greyscale tile per channel labelled "ch 0", "ch 1", ...; maps
 // has dims = [channels, h, w] (e.g. [20, 28, 28] after the CNN's first
 // convolution). Each channel is scaled on its own, from its minimum (black)
 // to its maximum (white); a constant channel is all black. Chapter 3
 // (网络结构) introduces it with the CNN.
-func FeatureMaps(maps []float32, dims []int, title string) (string, error) {
+func FeatureMaps(maps []float32, dims []int, title string) (Figure, error) {
 	if err := checkDims("feature maps", maps, dims, "[channels, h, w]"); err != nil {
-		return "", err
+		return Figure{}, err
 	}
 	channels, h, w := dims[0], dims[1], dims[2]
 	cols := min(channels, 10)
@@ -77,7 +80,8 @@ func FeatureMaps(maps []float32, dims []int, title string) (string, error) {
 			img.SetGray(x0+i%w, y0+i/w, color.Gray{Y: uint8(255*g + 0.5)})
 		}
 	}
-	return tileGrid(img, w, h, labels, cols, title, "each channel scaled from its min (black) to its max (white)")
+	alt := fmt.Sprintf("%d feature maps of %dx%d, each from its min (black) to its max (white)", channels, h, w)
+	return tileGrid(img, w, h, labels, cols, title, "each channel scaled from its min (black) to its max (white)", alt)
 }
 
 // checkDims checks that data holds the finite values of a tensor of shape
@@ -119,41 +123,49 @@ func diverging(v float64) color.NRGBA {
 	return color.NRGBA{R: mix(end[0]), G: mix(end[1]), B: mix(end[2]), A: 255}
 }
 
-// tileSide is the longer side of a tile once drawn, in SVG units.
-const tileSide = 56.0
+// tileSide is the longer side of a tile once drawn, in pixels.
+const tileSide = 56
 
-// tileGrid returns an SVG picture of the tiles of img, each tw x th pixels,
-// laid out in rows of cols, each with its label below it, the title above
-// and a note at the bottom. The pixels are embedded as one PNG, drawn sharp.
-func tileGrid(img image.Image, tw, th int, labels []string, cols int, title, note string) (string, error) {
-	href, err := pngDataURI(img)
-	if err != nil {
-		return "", err
+// tileGrid draws the tiles of img, each tw x th pixels, laid out in rows
+// of cols, each with its label below it, the title above and a note at the
+// bottom. Each tile is drawn with sharp square pixels.
+func tileGrid(img image.Image, tw, th int, labels []string, cols int, title, note, alt string) (Figure, error) {
+	if err := checkText("title", title); err != nil {
+		return Figure{}, err
 	}
 	rows := (len(labels) + cols - 1) / cols
-	scale := tileSide / float64(max(tw, th))
-	dw, dh := float64(tw)*scale, float64(th)*scale
-	const titleHeight, noteHeight = 30.0, 20.0
-	cellW, cellH := dw+gridPad, dh+gridPad+captionSize
-	width := math.Max(float64(cols)*cellW+gridPad, 7*float64(len(note))) // Room for the note.
-	height := titleHeight + float64(rows)*cellH + gridPad + noteHeight
-	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" width="%.6g" height="%.6g" viewBox="0 0 %.6g %.6g" font-family="sans-serif">`,
-		width, height, width, height)
-	sb.WriteString(`<rect width="100%" height="100%" fill="white"/>`)
-	fmt.Fprintf(&sb, `<text x="%.6g" y="21" font-size="15" text-anchor="middle">%s</text>`, width/2, html.EscapeString(title))
-	fmt.Fprintf(&sb, `<defs><image id="tiles" width="%.6g" height="%.6g" preserveAspectRatio="none" image-rendering="pixelated" style="image-rendering:pixelated" href="%s"/></defs>`,
-		float64(cols)*dw, float64(rows)*dh, href)
-	for i, label := range labels {
-		c, r := i%cols, i/cols
-		x, y := gridPad+float64(c)*cellW, titleHeight+float64(r)*cellH
-		fmt.Fprintf(&sb, `<svg class="tile" x="%.6g" y="%.6g" width="%.6g" height="%.6g" viewBox="%.6g %.6g %.6g %.6g"><use href="#tiles"/></svg>`,
-			x, y, dw, dh, float64(c)*dw, float64(r)*dh, dw, dh)
-		fmt.Fprintf(&sb, `<rect x="%.6g" y="%.6g" width="%.6g" height="%.6g" fill="none" stroke="#ccc"/>`, x, y, dw, dh)
-		fmt.Fprintf(&sb, `<text x="%.6g" y="%.6g" font-size="12" text-anchor="middle" fill="#222">%s</text>`,
-			x+dw/2, y+dh+14, html.EscapeString(label))
+	k := max(1, (tileSide*pngScale+max(tw, th)/2)/max(tw, th)) // PNG pixels per tile pixel.
+	dw, dh := vg.Length(tw*k)/pngScale, vg.Length(th*k)/pngScale
+	tiles := make([]image.Image, len(labels))
+	for i := range labels {
+		x0, y0 := (i%cols)*tw, (i/cols)*th
+		tiles[i] = scaleUp(subImage(img, image.Rect(x0, y0, x0+tw, y0+th)), k)
 	}
-	fmt.Fprintf(&sb, `<text x="%.6g" y="%.6g" font-size="11" fill="#555">%s</text>`, float64(gridPad), height-7, html.EscapeString(note))
-	sb.WriteString(`</svg>`)
-	return sb.String(), nil
+	const titleHeight, noteHeight = 30, 20
+	cellW, cellH := dw+gridPad, dh+gridPad+captionSize
+	noteStyle := textStyle(smallSize, grey)
+	width := int(math.Ceil(math.Max(float64(vg.Length(cols)*cellW+gridPad), float64(noteStyle.Width(note)+2*gridPad))))
+	height := int(math.Ceil(float64(titleHeight + vg.Length(rows)*cellH + gridPad + noteHeight)))
+	return render(width, height, alt, func(c draw.Canvas) {
+		fillRect(c, c.Rectangle, white)
+		top := vg.Length(height)
+		c.FillText(aligned(textStyle(titleSize, black), -0.5, 0), vg.Point{X: vg.Length(width) / 2, Y: top - 21}, title)
+		for i, label := range labels {
+			col, row := i%cols, i/cols
+			x := gridPad + vg.Length(col)*cellW
+			y := top - titleHeight - vg.Length(row)*cellH - dh
+			r := rect(x, y, dw, dh)
+			c.DrawImage(r, tiles[i])
+			strokeRect(c, r, color.Gray{Y: 0xcc}, 1)
+			c.FillText(aligned(textStyle(tickSize, color.Gray{Y: 0x22}), -0.5, -1), vg.Point{X: x + dw/2, Y: y - 2}, label)
+		}
+		c.FillText(noteStyle, vg.Point{X: gridPad, Y: 7}, note)
+	})
+}
+
+// subImage returns the part r of img.
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	return img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(r)
 }

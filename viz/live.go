@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/base64"
 	"fmt"
 	"html"
 	"math"
@@ -8,20 +9,35 @@ import (
 	"sync"
 	"time"
 
+	"gonum.org/v1/plot/vg/draw"
+
 	"github.com/godigits/digits/mnist"
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
 // LiveTraining shows training progress in a notebook while the cell runs: a
 // status line (epoch, batch, loss, images/s, time left, and QUICK MODE when
-// epochs are cut short) and the loss curve, updated in place at most every
-// Interval. When training ends it leaves one static final picture, so that
-// the saved notebook holds one image, not hundreds. Chapter 7 (训练调试与优化)
+// epochs are cut short), a table of the finished epochs (mean loss, the
+// accuracy of Valid when set, time) and the loss curve, updated in place at
+// most every Interval. When training ends it leaves one static final
+// picture, the curves as PNG inside HTML, so that the saved notebook holds
+// one compact output, not hundreds, and shows it even where it is not
+// trusted. Chapter 7 (训练调试与优化)
 // introduces it:
 //
 //	live := viz.NewLiveTraining("CNN")
 //	defer live.Finish()
 //	cfg.OnBatch = live.Update
+//	m, err := mnist.NewModel(backend, cfg)
+//	...
+//	live.Valid = func() (float64, error) { // Optional: accuracy after each epoch.
+//		ev, err := m.Evaluate(validDS)
+//		if err != nil {
+//			return 0, err
+//		}
+//		return ev.Accuracy, nil
+//	}
+//	err = m.Train(trainDS)
 //
 // While training, the picture lives in one GoNB update block
 // (gonbui.UpdateHTML). GoNB documents those blocks as transient, so Finish
@@ -35,6 +51,11 @@ import (
 type LiveTraining struct {
 	Title    string
 	Interval time.Duration // Least time between two updates; 0 means 1s.
+	// Valid, when set, is called at the end of every epoch (from the
+	// training goroutine, inside Update when Progress.EpochDone), and the
+	// accuracy in [0, 1] it returns goes into the table of epochs and an
+	// accuracy curve. It must not call the LiveTraining's own methods.
+	Valid func() (float64, error)
 
 	mu       sync.Mutex
 	out      liveOutput // Where pictures go; nil means GoNB, when in a notebook.
@@ -42,9 +63,28 @@ type LiveTraining struct {
 	last     time.Time  // When the block was last updated.
 	progress mnist.Progress
 	updates  int
-	steps    []float64 // Step and loss of each batch with a finite loss.
+	steps    []float64 // Position in epochs and loss of each batch with a finite loss.
 	losses   []float64
 	finished bool
+	epochs   []EpochRow
+	// The epoch in progress: sum and count of its finite losses, and the
+	// run's elapsed time when it began.
+	epochSum   float64
+	epochCount int
+	epochStart time.Duration
+	validErr   error // The last error of Valid, shown under the table.
+}
+
+// EpochRow is one row of a [LiveTraining]'s table: an epoch (from 1), the
+// mean of its batches' losses, the accuracy Valid returned (NaN without
+// Valid, or when it failed) and the epoch's training time in seconds (Valid's
+// own time left out; the first epoch's includes compiling the training
+// step).
+type EpochRow struct {
+	Epoch    int
+	MeanLoss float64
+	Valid    float64
+	Seconds  float64
 }
 
 // liveOutput is where a LiveTraining sends its pictures: GoNB in a notebook,
@@ -92,14 +132,20 @@ func (l *LiveTraining) output() liveOutput {
 func (l *LiveTraining) Update(p mnist.Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.finished {
+	if l.finished { // A new run (a later Train call): its times start again from 0.
 		l.finished, l.id = false, ""
+		l.epochSum, l.epochCount, l.epochStart = 0, 0, 0
 	}
 	l.progress = p
 	l.updates++
 	if !math.IsNaN(p.Loss) && !math.IsInf(p.Loss, 0) {
-		l.steps = append(l.steps, float64(p.Step))
+		l.steps = append(l.steps, epochPosition(p))
 		l.losses = append(l.losses, p.Loss)
+		l.epochSum += p.Loss
+		l.epochCount++
+	}
+	if p.EpochDone {
+		l.endEpochLocked(p)
 	}
 	if p.FullDone {
 		l.finishLocked()
@@ -122,6 +168,45 @@ func (l *LiveTraining) Update(p mnist.Progress) {
 	}
 }
 
+// epochPosition returns where a batch ends, in epochs: batch 50 of 100 in
+// the second epoch ends at 1.5.
+func epochPosition(p mnist.Progress) float64 {
+	if p.Batches <= 0 {
+		return float64(p.Step)
+	}
+	return float64(p.Epoch) + float64(p.Batch+1)/float64(p.Batches)
+}
+
+// endEpochLocked records the row of the epoch that p ends, calling Valid.
+func (l *LiveTraining) endEpochLocked(p mnist.Progress) {
+	row := EpochRow{Epoch: p.Epoch + 1, MeanLoss: math.NaN(), Valid: math.NaN(), Seconds: (p.Elapsed - l.epochStart).Seconds()}
+	if l.epochCount > 0 {
+		row.MeanLoss = l.epochSum / float64(l.epochCount)
+	}
+	var validTime time.Duration
+	if l.Valid != nil {
+		start := time.Now()
+		acc, err := l.Valid()
+		if err != nil {
+			l.validErr = err
+		} else {
+			row.Valid = acc
+		}
+		validTime = time.Since(start)
+	}
+	l.epochs = append(l.epochs, row)
+	// The next epoch's time starts after Valid: it counts training only.
+	l.epochSum, l.epochCount, l.epochStart = 0, 0, p.Elapsed+validTime
+}
+
+// Epochs returns the rows of the epochs finished so far, for notebook tests
+// and for prose that quotes them.
+func (l *LiveTraining) Epochs() []EpochRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]EpochRow(nil), l.epochs...)
+}
+
 // Finish replaces the live picture with a static one of the final state.
 // Calling it again, or before any Update, does nothing.
 func (l *LiveTraining) Finish() {
@@ -142,12 +227,14 @@ func (l *LiveTraining) finishLocked() {
 	if l.id != "" {
 		out.updateHTML(l.id, "") // Empty the transient block...
 	}
-	out.displayHTML(l.htmlLocked()) // ... and show the final picture for good.
+	out.displayHTML(l.finalHTMLLocked()) // ... and show the final picture for good.
 }
 
-// HTML returns the current picture: the status line and, once a batch with
-// a finite loss has been seen, an SVG loss curve (x: step, y: the loss of
-// each batch, averaged over consecutive batches beyond 500 points).
+// HTML returns the current picture: the status line, the table of
+// finished epochs and, once a batch with a finite loss has been seen, the
+// loss curve as SVG (x: epochs, y on a logarithmic axis: the loss of each
+// batch, averaged over consecutive batches beyond 500 points, faint, and
+// its moving average) and, with Valid, the accuracy after each epoch.
 func (l *LiveTraining) HTML() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -158,16 +245,118 @@ func (l *LiveTraining) htmlLocked() string {
 	var sb strings.Builder
 	sb.WriteString(`<div class="viz-live" style="font-family:sans-serif">`)
 	fmt.Fprintf(&sb, `<div style="margin:4px 0;font-size:14px">%s</div>`, l.statusLocked())
-	if len(l.losses) > 0 {
-		xs, ys := thin(l.steps, l.losses, maxCurvePoints)
-		plot := LinePlot{Title: l.Title, XLabel: "step", YLabel: "loss", Series: []Series{{X: xs, Y: ys}}}
-		if svg, err := plot.SVG(); err != nil {
-			fmt.Fprintf(&sb, `<div>%s</div>`, html.EscapeString(err.Error()))
-		} else {
-			sb.WriteString(svg)
+	sb.WriteString(l.tableLocked())
+	for _, f := range l.figuresLocked(renderSVG) {
+		if f.err != nil {
+			fmt.Fprintf(&sb, `<div>%s</div>`, html.EscapeString(f.err.Error()))
+			continue
 		}
+		sb.WriteString(f.fig.SVG)
 	}
 	sb.WriteString(`</div>`)
+	return sb.String()
+}
+
+// finalHTMLLocked returns the picture left when training ends: the status
+// line, the table and the curves as PNG images inside the HTML, which
+// notebooks show even when they do not trust them (they drop SVG).
+func (l *LiveTraining) finalHTMLLocked() string {
+	var sb strings.Builder
+	sb.WriteString(`<div class="viz-live" style="font-family:sans-serif">`)
+	fmt.Fprintf(&sb, `<div style="margin:4px 0;font-size:14px">%s</div>`, l.statusLocked())
+	sb.WriteString(l.tableLocked())
+	for _, f := range l.figuresLocked(render) {
+		if f.err != nil {
+			fmt.Fprintf(&sb, `<div>%s</div>`, html.EscapeString(f.err.Error()))
+			continue
+		}
+		fmt.Fprintf(&sb, `<div><img src="data:image/png;base64,%s" width="%d" height="%d" alt="%s"></div>`,
+			base64.StdEncoding.EncodeToString(f.fig.PNG), f.fig.width, f.fig.height, html.EscapeString(f.fig.Alt))
+	}
+	sb.WriteString(`</div>`)
+	return sb.String()
+}
+
+// liveFigure is a figure of the live picture, or why it could not be drawn.
+type liveFigure struct {
+	fig Figure
+	err error
+}
+
+// Sizes of the live picture's plots, in pixels.
+const liveWidth, liveHeight, accuracyHeight = 640, 300, 220
+
+// figuresLocked draws the loss curve and, with Valid, the accuracy curve,
+// with render (SVG and PNG) or renderSVG.
+func (l *LiveTraining) figuresLocked(renderer func(int, int, string, func(draw.Canvas)) (Figure, error)) []liveFigure {
+	if len(l.losses) == 0 {
+		return nil
+	}
+	xs, ys := thin(l.steps, l.losses, maxCurvePoints)
+	smooth := min(max(len(xs)/25, 2), 50)
+	positive := true
+	for _, y := range ys {
+		positive = positive && y > 0
+	}
+	// A logarithmic axis shows the fall of the loss over the whole run, not
+	// only the first batches.
+	loss := LinePlot{Title: l.Title, XLabel: "epoch", YLabel: "loss", Width: liveWidth, Height: liveHeight,
+		IntegerX: true, LogY: positive, Series: []Series{{Name: "batch loss", X: xs, Y: ys, Smooth: smooth}}}
+	if len(xs) <= fewPoints {
+		loss.Series[0].Smooth = 0
+	}
+	fig, err := loss.figure(renderer)
+	figs := []liveFigure{{fig, err}}
+	var ex, ey []float64
+	for _, r := range l.epochs {
+		if !math.IsNaN(r.Valid) {
+			ex, ey = append(ex, float64(r.Epoch)), append(ey, r.Valid)
+		}
+	}
+	if len(ex) > 0 {
+		acc := LinePlot{Title: "Valid accuracy", XLabel: "epoch", YLabel: "accuracy", Width: liveWidth, Height: accuracyHeight,
+			IntegerX: true, Series: []Series{{Name: "Valid", X: ex, Y: ey}}}
+		fig, err := acc.figure(renderer)
+		figs = append(figs, liveFigure{fig, err})
+	}
+	return figs
+}
+
+// tableLocked returns the table of finished epochs as HTML, or "" before
+// the first.
+func (l *LiveTraining) tableLocked() string {
+	if len(l.epochs) == 0 {
+		return ""
+	}
+	valid := l.Valid != nil
+	var sb strings.Builder
+	const cell = `style="padding:2px 10px;text-align:right"`
+	sb.WriteString(`<table class="viz-epochs" style="border-collapse:collapse;font-size:13px;margin:4px 0">`)
+	fmt.Fprintf(&sb, `<tr><th %s>epoch</th><th %s>mean loss</th>`, cell, cell)
+	if valid {
+		fmt.Fprintf(&sb, `<th %s>Valid accuracy</th>`, cell)
+	}
+	fmt.Fprintf(&sb, `<th %s>time</th></tr>`, cell)
+	for i, r := range l.epochs {
+		fmt.Fprintf(&sb, `<tr><td %s>%d</td><td %s>%.4f</td>`, cell, r.Epoch, cell, r.MeanLoss)
+		if valid {
+			acc := "-"
+			if !math.IsNaN(r.Valid) {
+				acc = fmt.Sprintf("%.2f%%", 100*r.Valid)
+			}
+			fmt.Fprintf(&sb, `<td %s>%s</td>`, cell, acc)
+		}
+		mark := ""
+		if i == 0 {
+			mark = "*"
+		}
+		fmt.Fprintf(&sb, `<td %s>%.1f s%s</td></tr>`, cell, r.Seconds, mark)
+	}
+	sb.WriteString(`</table>`)
+	sb.WriteString(`<div style="font-size:12px;color:#555">* the first epoch's time includes compiling the training step.</div>`)
+	if l.validErr != nil {
+		fmt.Fprintf(&sb, `<div style="font-size:12px;color:#d55e00">Valid failed: %s</div>`, html.EscapeString(l.validErr.Error()))
+	}
 	return sb.String()
 }
 

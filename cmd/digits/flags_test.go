@@ -68,6 +68,7 @@ func TestCommandLineRefusals(t *testing.T) {
 		{"checkpoint is a directory", train("-checkpoint", dir), 2, "is a directory: give the name of a file in it, such as " + filepath.Join(dir, "cnn-regression.ckpt")},
 		{"plot is a directory", train("-checkpoint", fresh, "-plot", dir), 2, "-plot " + dir + " is a directory"},
 		{"checkpoint under a file", train("-checkpoint", filepath.Join(file, "x.ckpt")), 1, "-checkpoint " + filepath.Join(file, "x.ckpt") + ": mkdir " + file + ": not a directory"},
+		{"plot of an unknown format", train("-checkpoint", fresh, "-plot", filepath.Join(dir, "x.pdf")), 2, "-plot " + filepath.Join(dir, "x.pdf") + ": want a .svg or .png file"},
 		{"plot under a file", train("-checkpoint", fresh, "-plot", filepath.Join(file, "x.svg")), 1, "-plot " + filepath.Join(file, "x.svg") + ": mkdir " + file + ": not a directory"},
 		// 784*1e8 + 1e8 + 1e8*1 + 1 = 7.86e10 parameters, by hand.
 		{"hidden too large", train("-model", "mlp", "-hidden", "100000000", "-checkpoint", fresh), 2, "make 7.86e+10 parameters, 314.4 GB as float32"},

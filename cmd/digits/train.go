@@ -42,7 +42,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.quick, "quick", mnist.QuickBatchesFromEnv(), "quick mode: train only this many batches per epoch (0: all; default from $"+mnist.QuickEnv+")")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint file, written after every epoch (default checkpoints/MODEL-TASK.ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue training from the checkpoint file, with its settings, up to -epochs in all")
-	fs.StringVar(&f.plot, "plot", "", "write the loss curve to this SVG file (default: beside the checkpoint)")
+	fs.StringVar(&f.plot, "plot", "", "write the loss curve to this .svg or .png file (default: an .svg beside the checkpoint)")
 	dataDirFlag(fs, &f.dataDir)
 	backendFlag(fs, &f.backend)
 }
@@ -168,6 +168,9 @@ func runTrain(args []string) error {
 			return err
 		}
 	}
+	if ext := strings.ToLower(filepath.Ext(f.plot)); ext != ".svg" && ext != ".png" {
+		return usageError{fmt.Errorf("-plot %s: want a .svg or .png file", f.plot)}
+	}
 	lock, err := runlock.Acquire(f.checkpoint)
 	if err != nil {
 		return err
@@ -257,9 +260,9 @@ func writeLossPlot(path string, m *mnist.Model) error {
 	if len(s.X) == 0 {
 		return errors.New("no losses were logged: nothing to plot")
 	}
-	svg, err := viz.LinePlot{Title: "Training loss", XLabel: "step (batches)", YLabel: "loss", Series: []viz.Series{s}}.SVG()
+	fig, err := viz.LinePlot{Title: "Training loss", XLabel: "step (batches)", YLabel: "loss", Series: []viz.Series{s}}.Figure()
 	if err != nil {
 		return err
 	}
-	return viz.WriteFile(path, svg)
+	return fig.WriteFile(path)
 }
