@@ -14,25 +14,16 @@
 // Exits 0 when all holds, 1 with the reasons otherwise.
 //
 // Started by test_draw.sh, which sets these variables and CHROMIUM.
-import { chromium } from 'playwright-core';
+import { env, launch, sleep, TestFailure } from './common.mjs';
 
-const env = (name, def) => {
-  const v = process.env[name] ?? def;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
 const MODE = env('DRAW_MODE');
 const MODELS = env('DRAW_MODELS', 'MLP,CNN').split(',');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const RUN_TIMEOUT_MS = Number(env('BROWSER_TEST_TIMEOUT', '600')) * 1000;
 
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
 const log = (msg) => console.log(`draw ${MODE}: [${secs()}] ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-class TestFailure extends Error {}
 
 // The digits, as strokes in canvas pixels (the canvas is 280x280): what a
 // student draws with the mouse, large and in the middle.
@@ -205,14 +196,7 @@ async function testNotebook(page) {
   return problems;
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-page.setDefaultTimeout(60_000);
+const { browser, page } = await launch();
 page.on('pageerror', (e) => log(`page error: ${e.message}`));
 let problems;
 try {

@@ -11,27 +11,18 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, LAB_NOTEBOOK,
 // SCREENSHOT, CHROMIUM and BROWSER_TEST_TIMEOUT (seconds for Run All).
-import { chromium } from 'playwright-core';
+import { env, launch, sleep, TestFailure } from './common.mjs';
 
-const env = (name, def) => {
-  const v = process.env[name] ?? def;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
 const NOTEBOOK = env('LAB_NOTEBOOK');
 const SCREENSHOT = env('SCREENSHOT');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const RUN_TIMEOUT_MS = Number(env('BROWSER_TEST_TIMEOUT', '600')) * 1000;
 const PLOT_TITLE = 'Training loss of every batch, moving average of 50';
 
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
 const log = (msg) => console.log(`browser: [${secs()}] ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-class TestFailure extends Error {}
 
 async function api(path, init = {}) {
   const res = await fetch(LAB_URL + path, {
@@ -168,15 +159,8 @@ async function main(page) {
   return problems;
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { browser, page } = await launch();
 let problems;
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-page.setDefaultTimeout(60_000);
 try {
   problems = await main(page);
 } catch (e) {

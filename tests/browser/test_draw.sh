@@ -60,34 +60,26 @@ command -v node >/dev/null || missing "node not found (Node.js 18 or newer)"
 export PATH="$VENV/bin:$PATH" GOMLX_NO_AUTO_INSTALL=1
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/digits-draw.XXXXXX")
-SERVE_PID='' JUPYTER_PID='' TOKEN='' PORT=''
+SERVE_PID=''
 mkdir -p "$OUTDIR" "$WORK"
 rm -f "$OUTDIR"/draw-*.png
 
-# Kills, by process id, whatever this test started: the server, the
-# Jupyter server's process group, then any process left with the temporary
-# folder in its command line (the kernel and the cell programs GoNB builds).
+# shellcheck source=jupyter.sh
+. "$HERE/jupyter.sh"
+
+# Stops whatever this test started: the server, JupyterLab and its kernel,
+# then any process left with the temporary folder in its command line.
 cleanup() {
   local rc=$?
   [ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null
-  if [ -n "$JUPYTER_PID" ] && kill -0 "$JUPYTER_PID" 2>/dev/null; then
-    curl -s -m 5 -X POST -H "Authorization: token $TOKEN" "http://127.0.0.1:$PORT/api/shutdown" >/dev/null 2>&1
-    for _ in $(seq 50); do kill -0 "$JUPYTER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -TERM -- "-$JUPYTER_PID" 2>/dev/null
-    sleep 1
-    kill -KILL -- "-$JUPYTER_PID" 2>/dev/null
-  fi
-  local pid
-  for pid in $(grep -lsF -- "$TMP/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-    [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
-  done
+  lab_stop
+  kill_leftovers
   rm -rf "$TMP"
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # wait_http URL PID SECONDS: until URL answers, while PID lives.
 wait_http() {
   local i
@@ -179,32 +171,16 @@ result "digits serve page" $rc
 
 # 2. The notebook's canvas in JupyterLab. The kernel's TMPDIR is $TMP/tmp,
 # where the notebook looks for its checkpoints: the models above.
-mkdir -p "$TMP/notebooks" "$TMP/config" "$TMP/data" "$TMP/runtime" "$TMP/workspaces" "$TMP/tmp/digits-notebooks/draw" \
-  "$TMP/settings/@jupyterlab/apputils-extension" "$TMP/settings/@jupyterlab/notebook-extension"
+mkdir -p "$TMP/notebooks" "$TMP/tmp/digits-notebooks/draw"
 cp "$HERE/$NOTEBOOK" "$TMP/notebooks/$NOTEBOOK"
 cp "$WORK/mlp.ckpt" "$WORK/cnn.ckpt" "$TMP/tmp/digits-notebooks/draw/"
-echo '{"fetchNews": "false", "checkForUpdates": false}' > "$TMP/settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
-echo '{"windowingMode": "none"}' > "$TMP/settings/@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
-PORT=$(free_port)
-TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(16))')
 LOG=$WORK/jupyter.log
-export VENV TMP PORT TOKEN
-setsid bash -c '
-  export JUPYTER_CONFIG_DIR="$TMP/config" JUPYTER_DATA_DIR="$TMP/data" \
-    JUPYTER_RUNTIME_DIR="$TMP/runtime" JUPYTERLAB_SETTINGS_DIR="$TMP/settings" \
-    JUPYTERLAB_WORKSPACES_DIR="$TMP/workspaces" TMPDIR="$TMP/tmp"
-  exec "$VENV/bin/jupyter" lab --no-browser --port="$PORT" --ServerApp.token="$TOKEN" \
-    --ServerApp.ip=127.0.0.1 --notebook-dir="$TMP/notebooks" --allow-root \
-    --ServerApp.port_retries=0 --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-    --LabApp.extension_manager=readonly
-' > "$LOG" 2>&1 < /dev/null &
-JUPYTER_PID=$!
-if wait_http "http://127.0.0.1:$PORT/api/status" "$JUPYTER_PID" 60 -H "Authorization: token $TOKEN"; then
-  LAB_URL="http://127.0.0.1:$PORT" LAB_TOKEN=$TOKEN LAB_NOTEBOOK=$NOTEBOOK DRAW_MODE=notebook node "$HERE/draw_digits.mjs"
+if lab_start "$LOG"; then
+  LAB_URL=$LAB_URL LAB_TOKEN=$TOKEN LAB_NOTEBOOK=$NOTEBOOK DRAW_MODE=notebook node "$HERE/draw_digits.mjs"
   rc=$?
   [ $rc -ne 0 ] && { say "last lines of the Jupyter log:"; grep -v '^I[0-9]' "$LOG" | tail -15 | sed 's/^/  /'; }
 else
-  say "JupyterLab did not start:"; tail -20 "$LOG" | sed 's/^/  /'
+  say "JupyterLab did not start (log above)"
   rc=1
 fi
 result "notebook canvas in JupyterLab" $rc

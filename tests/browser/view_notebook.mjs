@@ -10,23 +10,16 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, VIEW_NOTEBOOK,
 // SCREENSHOT_DIR and CHROMIUM.
-import { chromium } from 'playwright-core';
+import { env, launch, sleep, TestFailure } from './common.mjs';
 
-const env = (name, def) => {
-  const v = process.env[name] ?? def;
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
 const NOTEBOOK = env('VIEW_NOTEBOOK');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
 const log = (msg) => console.log(`browser: [${secs()}] ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const text = (v) => (Array.isArray(v) ? v.join('') : v || '');
 
 async function api(path) {
@@ -88,14 +81,7 @@ async function main(page) {
   return problems;
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-page.setDefaultTimeout(60_000);
+const { browser, page } = await launch();
 let problems;
 try {
   problems = await main(page);
