@@ -19,7 +19,8 @@
 # Settings (environment variables): VENV, PLUGIN_DIR, DIGITS_DATA, PYTHON,
 # KERNEL_DIR (where the GoNB kernel is registered; default inside VENV),
 # CELL_LDFLAGS (the linker flags of the program GoNB builds for every cell;
-# default "-s -linkmode=internal", empty for Go's defaults; see step 3).
+# default "-s -linkmode=internal", empty for Go's defaults) and CELL_GOPROXY
+# (the kernel's GOPROXY; default: the module cache first; see step 3).
 #
 # Shared installation (the classroom image, docker/Dockerfile, and
 # tests/offline): with DIGITS_PREFIX set, everything goes under that folder
@@ -125,14 +126,26 @@ fi
 #    -linkmode=internal (Go's own linker instead of gcc's; go-xla's cgo and
 #    its dlopen of the PJRT plugin work with it). GOFLAGS takes a value with
 #    spaces in quotes: -tags=onnx '-ldflags=-s -linkmode=internal'.
+#    GoNB also runs `go get` before each build, which asks GOPROXY for the
+#    version list of every module the cell needs (to check for retractions):
+#    about 0.3 s a cell. Outside a shared installation (whose kernel has
+#    GOPROXY=off) the kernel's GOPROXY puts the module cache first, served
+#    as a file:// proxy: it answers for every module already downloaded and
+#    passes the others to the GOPROXY that setup ran with (CELL_GOPROXY=
+#    leaves GOPROXY alone; `go get M@latest` of a module in the cache then
+#    gives the newest version there).
 kernel_goflags=-tags=onnx
 [ -z "$CELL_LDFLAGS" ] || kernel_goflags="$kernel_goflags '-ldflags=$CELL_LDFLAGS'"
+kernel_goproxy=
+if [ -z "$DIGITS_PREFIX" ]; then
+  kernel_goproxy=${CELL_GOPROXY-file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY)}
+fi
 kernel_dir=$KERNEL_DIR
 mkdir -p "$kernel_dir"
 "$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" "$onnx_lib" \
-  "$DIGITS_PREFIX" "${DIGITS_DATA:-}" "${GOMODCACHE:-}" "$plugin_path" "$kernel_goflags" <<'PY'
+  "$DIGITS_PREFIX" "${DIGITS_DATA:-}" "${GOMODCACHE:-}" "$plugin_path" "$kernel_goflags" "$kernel_goproxy" <<'PY'
 import json, sys
-path, gonb, bins, root, onnx_lib, prefix, data, modcache, plugin_path, goflags = sys.argv[1:]
+path, gonb, bins, root, onnx_lib, prefix, data, modcache, plugin_path, goflags, goproxy = sys.argv[1:]
 spec = {
     "argv": [gonb, "--kernel", "{connection_file}"],
     "display_name": "Go (gonb)",
@@ -141,6 +154,8 @@ spec = {
     "env": {"PATH": bins + ":${PATH}", "GOMLX_NO_AUTO_INSTALL": "1", "DIGITS_ROOT": root,
             "ONNXRUNTIME_SHARED_LIBRARY_PATH": onnx_lib, "GOFLAGS": goflags},
 }
+if goproxy:
+    spec["env"]["GOPROXY"] = goproxy
 if prefix:
     spec["env"].update({"DIGITS_DATA": data, "GOMODCACHE": modcache, "GOPROXY": "off",
                         "GOSUMDB": "off", "GOTOOLCHAIN": "local"})
@@ -152,7 +167,7 @@ PY
 cp "$ROOT/docs/gonb-logo.svg" "$kernel_dir/logo-svg.svg" 2>/dev/null || true
 (cd "$kernel_dir" && GOFLAGS=$kernel_goflags go list runtime >/dev/null) \
   || die "the kernel's GOFLAGS ($kernel_goflags) are not valid for go (see CELL_LDFLAGS)"
-say "GoNB kernel registered in $kernel_dir (GOFLAGS=$kernel_goflags)"
+say "GoNB kernel registered in $kernel_dir (GOFLAGS=$kernel_goflags${kernel_goproxy:+ GOPROXY=$kernel_goproxy})"
 
 # 4. XLA CPU plugin. The wheel is hash-checked by pip; the library inside it
 #    is copied (to a temporary name, then renamed) to where go-xla finds it.

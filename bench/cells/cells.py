@@ -18,10 +18,12 @@ split a GoNB cell into its phases:
   go build   `go build -o <binary>`: compiling main.go and linking
   run        starting the program until its first output reaches the client
 
---goflags replaces the kernel's GOFLAGS (as written in its kernel.json) for a
-run, e.g. --goflags=-tags=onnx for the kernel without the link flags;
---compare runs the kernel spec's GOFLAGS and the given one alternately,
---rounds times, so that a busy machine slows both alike.
+--env KEY=VALUE replaces a variable of the kernel's environment (as its
+kernel.json sets it; an empty VALUE removes it) for a run, e.g.
+--env GOFLAGS=-tags=onnx --env GOPROXY= for the kernel without this
+project's settings for cells; --compare runs the kernel as installed and the
+one of --env alternately, --rounds times, so that a busy machine slows both
+alike.
 --first-plot also times chapter 3's notebook up to its first picture in
 quick mode (DIGITS_QUICK=20). --build-trace times `go build` of the trivial
 cell's program outside GoNB, split into compile and link (go build
@@ -119,12 +121,16 @@ def has_image(content):
 class Kernel:
     """A started kernel and a blocking client, with the kernel's log in a file."""
 
-    def __init__(self, name, goflags=None, log=None, env=None):
+    def __init__(self, name, overrides=(), log=None, env=None):
         self.km = KernelManager(kernel_name=name)
         spec = self.km.kernel_spec
-        if goflags is not None:
-            spec.env["GOFLAGS"] = goflags
-        self.goflags = spec.env.get("GOFLAGS", os.environ.get("GOFLAGS", ""))
+        for key, value in overrides:
+            if value:
+                spec.env[key] = value
+            else:
+                spec.env.pop(key, None)
+        self.label = " ".join(f"{k}={v}" for k, v in overrides) or "as installed"
+        self.env = {k: spec.env.get(k, os.environ.get(k, "")) for k in ("GOFLAGS", "GOPROXY")}
         self.log_path = None
         kw = {}
         if log:
@@ -211,11 +217,11 @@ def gonb_phases(log, cells):
     return result
 
 
-def run_kernel(name, cells, goflags=None, workdir=None):
+def run_kernel(name, cells, overrides=(), workdir=None):
     """Runs the bind, import and trivial cells on kernel name; returns its report."""
     go = name != "python3"
     log = os.path.join(workdir, f"{name}-{time.monotonic_ns()}.log") if go else None
-    k = Kernel(name, goflags=goflags, log=log)
+    k = Kernel(name, overrides=overrides, log=log)
     try:
         timed = {}
         for label, code in (("bind", bind_cell() if go else PY_BIND), ("import", IMPORT_CELL if go else PY_IMPORT)):
@@ -233,7 +239,7 @@ def run_kernel(name, cells, goflags=None, workdir=None):
     finally:
         k.close()
     lat = [f - s for s, f in trivial]
-    report = {"kernel": name, "goflags": k.goflags if go else None,
+    report = {"kernel": name, "label": k.label if go else "", "env": k.env if go else None,
               "bind_s": timed["bind"][0], "import_s": timed["import"][0],
               "cells": len(lat), "median_s": statistics.median(lat), "p90_s": percentile(lat, 90),
               "latencies_s": lat}
@@ -244,12 +250,12 @@ def run_kernel(name, cells, goflags=None, workdir=None):
     return report
 
 
-def first_plot(goflags=None, quick="20"):
+def first_plot(overrides=(), quick="20"):
     """Seconds from the kernel's start to chapter 3's first picture, in quick mode."""
     with open(PLOT_NOTEBOOK) as f:
         nb = json.load(f)
     start = time.time()
-    k = Kernel("gonb", goflags=goflags, env={"DIGITS_QUICK": quick})
+    k = Kernel("gonb", overrides=overrides, env={"DIGITS_QUICK": quick})
     try:
         ready = time.time()
         for n, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
@@ -258,7 +264,7 @@ def first_plot(goflags=None, quick="20"):
                 raise SystemExit(f"bench-cells: {PLOT_NOTEBOOK}: code cell {n} failed: {err}")
             if image:
                 return {"from_kernel_start_s": image - start, "from_ready_s": image - ready, "code_cells_run": n + 1,
-                        "goflags": k.goflags}
+                        "label": k.label}
     finally:
         k.close()
     raise SystemExit(f"bench-cells: {PLOT_NOTEBOOK} shows no picture")
@@ -318,9 +324,10 @@ def build_trace(variants, rounds, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cells", type=int, default=20, help="trivial cells per kernel (default 20)")
-    ap.add_argument("--goflags", help="GOFLAGS for the GoNB kernel instead of its kernel.json's")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="replace a variable of the GoNB kernel's environment (repeatable; empty VALUE: remove)")
     ap.add_argument("--compare", action="store_true",
-                    help="run the kernel.json's GOFLAGS and --goflags alternately, --rounds times each")
+                    help="run the kernel as installed and with --env alternately, --rounds times each")
     ap.add_argument("--rounds", type=int, default=1, help="rounds of --compare or --build-trace (default 1)")
     ap.add_argument("--no-python", action="store_true", help="skip the Python kernel")
     ap.add_argument("--first-plot", action="store_true", help="also time chapter 3 up to its first picture")
@@ -328,8 +335,11 @@ def main():
                     help="time go build outside GoNB with these -ldflags (repeatable; --build-trace= for none)")
     ap.add_argument("--out", help="write the report as JSON to this file")
     args = ap.parse_args()
-    if args.compare and args.goflags is None:
-        ap.error("--compare needs --goflags (the GOFLAGS to compare the kernel's with)")
+    if args.compare and not args.env:
+        ap.error("--compare needs --env (the kernel environment to compare the installed one with)")
+    if any("=" not in e for e in args.env):
+        ap.error("--env takes KEY=VALUE")
+    overrides = tuple(tuple(e.split("=", 1)) for e in args.env)
 
     m = machine()
     print(f"machine: {m['cpu']}; {m['cores']} cores; vector extensions: {', '.join(m['vector'])}")
@@ -347,45 +357,48 @@ def main():
         for v, r in bt.items():
             print(f"{repr(v):<28} {r['total_s']:8.2f} {r['load_s']:7.2f} {r['compile_s']:10.2f} {r['link_s']:7.2f} {r['bytes'] / 1e6:6.1f}")
 
-    flag_sets = [None]
+    kernels = [()]
     if args.compare:
-        flag_sets = [None, args.goflags] * args.rounds
-    elif args.goflags is not None:
-        flag_sets = [args.goflags]
-    for goflags in flag_sets:
-        report["runs"].append(run_kernel("gonb", args.cells, goflags, workdir))
+        kernels = [(), overrides] * args.rounds
+    elif overrides:
+        kernels = [overrides]
+    for kernel_env in kernels:
+        report["runs"].append(run_kernel("gonb", args.cells, kernel_env, workdir))
     if not args.no_python:
         report["runs"].append(run_kernel("python3", args.cells, workdir=workdir))
     if args.first_plot:
-        for goflags in dict.fromkeys(flag_sets):
-            report.setdefault("first_plot", []).append(first_plot(goflags))
+        for kernel_env in dict.fromkeys(kernels):
+            report.setdefault("first_plot", []).append(first_plot(kernel_env))
 
-    # Per GOFLAGS: all the trivial cells of its runs together.
+    # Per kernel environment: all the trivial cells of its runs together.
     groups = {}
     for r in report["runs"]:
-        groups.setdefault((r["kernel"], r["goflags"]), []).append(r)
+        groups.setdefault((r["kernel"], r["label"]), []).append(r)
     print(f"\nexecute-to-output of a trivial cell, {args.cells} cells per run, warm kernel:")
-    print(f"{'kernel':<8} {'GOFLAGS':<44} {'cells':>5} {'median s':>9} {'p90 s':>6} {'bind s':>7} {'import s':>9}")
+    print(f"{'kernel':<8} {'environment':<44} {'cells':>5} {'median s':>9} {'p90 s':>6} {'bind s':>7} {'import s':>9}")
     summary = []
-    for (kernel, goflags), runs in groups.items():
+    for (kernel, label), runs in groups.items():
         lat = [x for r in runs for x in r["latencies_s"]]
-        row = {"kernel": kernel, "goflags": goflags, "cells": len(lat), "median_s": statistics.median(lat),
+        row = {"kernel": kernel, "label": label, "env": runs[0]["env"], "cells": len(lat), "median_s": statistics.median(lat),
                "p90_s": percentile(lat, 90), "bind_s": statistics.median(r["bind_s"] for r in runs),
                "import_s": statistics.median(r["import_s"] for r in runs)}
         phase_runs = [r["phases_median_s"] for r in runs if r.get("phases_median_s")]
         if phase_runs:
             row["phases_median_s"] = {ph: statistics.median(p[ph] for p in phase_runs) for ph in PHASES}
         summary.append(row)
-        print(f"{kernel:<8} {goflags if goflags is not None else '':<44} {row['cells']:>5} {row['median_s']:9.3f}"
+        print(f"{kernel:<8} {label:<44} {row['cells']:>5} {row['median_s']:9.3f}"
               f" {row['p90_s']:6.3f} {row['bind_s']:7.2f} {row['import_s']:9.2f}")
     report["summary"] = summary
+    for row in summary:
+        if row["env"]:
+            print(f"  {row['label']}: " + ", ".join(f"{k}={v!r}" for k, v in row["env"].items()))
     print("\nGoNB phases of a trivial cell, median seconds:")
-    print(f"{'GOFLAGS':<44} " + " ".join(f"{ph:>9}" for ph in PHASES))
+    print(f"{'environment':<44} " + " ".join(f"{ph:>9}" for ph in PHASES))
     for row in summary:
         if "phases_median_s" in row:
-            print(f"{row['goflags']:<44} " + " ".join(f"{row['phases_median_s'][ph]:9.3f}" for ph in PHASES))
+            print(f"{row['label']:<44} " + " ".join(f"{row['phases_median_s'][ph]:9.3f}" for ph in PHASES))
     for fp in report.get("first_plot", []):
-        print(f"\nchapter 3, DIGITS_QUICK=20, GOFLAGS {fp['goflags']}: first picture {fp['from_kernel_start_s']:.1f} s"
+        print(f"\nchapter 3, DIGITS_QUICK=20, kernel {fp['label']}: first picture {fp['from_kernel_start_s']:.1f} s"
               f" after starting the kernel ({fp['from_ready_s']:.1f} s after it was ready; {fp['code_cells_run']} code cells)")
     print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
     report["load_end"] = os.getloadavg()
