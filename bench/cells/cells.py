@@ -174,7 +174,7 @@ class Kernel:
 
     def close(self):
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        self.km.shutdown_kernel()  # GoNB then stops its gopls and removes its folder
         if self.log_path:
             self.log_file.close()
 
