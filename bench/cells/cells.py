@@ -26,8 +26,10 @@ one of --env alternately, --rounds times, so that a busy machine slows both
 alike.
 --first-plot also times chapter 3's notebook up to its first picture in
 quick mode (DIGITS_QUICK=20). --build-trace times `go build` of the trivial
-cell's program outside GoNB, split into compile and link (go build
--debug-trace), for each set of link flags.
+cell's program outside GoNB, split into loading packages, compiling and
+linking (go build -debug-trace), with the CPU time of go and the tools it
+runs (steadier than wall time on a shared machine), for each set of link
+flags.
 
 Run by `make bench-cells`; the table also goes to --out as JSON.
 """
@@ -39,6 +41,7 @@ import os
 import platform
 import queue
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -250,12 +253,13 @@ def run_kernel(name, cells, overrides=(), workdir=None):
     return report
 
 
-def first_plot(overrides=(), quick="20"):
+def first_plot(overrides=(), workdir=None, quick="20"):
     """Seconds from the kernel's start to chapter 3's first picture, in quick mode."""
     with open(PLOT_NOTEBOOK) as f:
         nb = json.load(f)
     start = time.time()
-    k = Kernel("gonb", overrides=overrides, env={"DIGITS_QUICK": quick})
+    log = os.path.join(workdir, f"first-plot-{time.monotonic_ns()}.log")
+    k = Kernel("gonb", overrides=overrides, log=log, env={"DIGITS_QUICK": quick})
     try:
         ready = time.time()
         for n, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
@@ -297,9 +301,10 @@ def build_trace(variants, rounds, workdir):
             n += 1
             write_main(n)
             trace = os.path.join(mod, "trace.json")
-            start = time.time()
+            start, cpu = time.time(), resource.getrusage(resource.RUSAGE_CHILDREN)
             go("build", f"-ldflags={v}", f"-debug-trace={trace}", "-o", os.path.join(mod, "cell"), ".")
-            total = time.time() - start
+            total, cpu_end = time.time() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu_s = (cpu_end.ru_utime - cpu.ru_utime) + (cpu_end.ru_stime - cpu.ru_stime)
             spans = {"load": 0.0, "compile": 0.0, "link": 0.0}
             with open(trace) as f:
                 events = json.load(f)
@@ -317,13 +322,14 @@ def build_trace(variants, rounds, workdir):
                 elif e.get("ph") == "E" and key in begins:
                     spans[kind] += (e["ts"] - begins.pop(key)) / 1e6
             size = os.path.getsize(os.path.join(mod, "cell"))
-            results[v].append({"total_s": total, **{k + "_s": s for k, s in spans.items()}, "bytes": size})
+            results[v].append({"total_s": total, **{k + "_s": s for k, s in spans.items()}, "cpu_s": cpu_s,
+                               "bytes": size})
     return {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in results.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cells", type=int, default=20, help="trivial cells per kernel (default 20)")
+    ap.add_argument("--cells", type=int, default=20, help="trivial cells per kernel (default 20; 0: no kernels)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="replace a variable of the GoNB kernel's environment (repeatable; empty VALUE: remove)")
     ap.add_argument("--compare", action="store_true",
@@ -353,12 +359,14 @@ def main():
         bt = build_trace(args.build_trace, args.rounds, workdir)
         report["build_trace"] = bt
         print(f"\ngo build of a trivial cell's program outside GoNB, median of {args.rounds} interleaved rounds:")
-        print(f"{'-ldflags':<28} {'total s':>8} {'load s':>7} {'compile s':>10} {'link s':>7} {'MB':>6}")
+        print(f"{'-ldflags':<28} {'total s':>8} {'load s':>7} {'compile s':>10} {'link s':>7} {'CPU s':>6} {'MB':>6}")
         for v, r in bt.items():
-            print(f"{repr(v):<28} {r['total_s']:8.2f} {r['load_s']:7.2f} {r['compile_s']:10.2f} {r['link_s']:7.2f} {r['bytes'] / 1e6:6.1f}")
+            print(f"{repr(v):<28} {r['total_s']:8.2f} {r['load_s']:7.2f} {r['compile_s']:10.2f} {r['link_s']:7.2f} {r['cpu_s']:6.2f} {r['bytes'] / 1e6:6.1f}")
 
-    kernels = [()]
-    if args.compare:
+    kernels = [()] if args.cells > 0 else []
+    if args.cells <= 0:
+        args.no_python = True  # --cells 0: only --build-trace
+    elif args.compare:
         kernels = [(), overrides] * args.rounds
     elif overrides:
         kernels = [overrides]
@@ -368,12 +376,19 @@ def main():
         report["runs"].append(run_kernel("python3", args.cells, workdir=workdir))
     if args.first_plot:
         for kernel_env in dict.fromkeys(kernels):
-            report.setdefault("first_plot", []).append(first_plot(kernel_env))
+            report.setdefault("first_plot", []).append(first_plot(kernel_env, workdir))
 
     # Per kernel environment: all the trivial cells of its runs together.
     groups = {}
     for r in report["runs"]:
         groups.setdefault((r["kernel"], r["label"]), []).append(r)
+    if not report["runs"]:
+        print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump(report, f, indent=1)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
     print(f"\nexecute-to-output of a trivial cell, {args.cells} cells per run, warm kernel:")
     print(f"{'kernel':<8} {'environment':<44} {'cells':>5} {'median s':>9} {'p90 s':>6} {'bind s':>7} {'import s':>9}")
     summary = []
@@ -391,7 +406,8 @@ def main():
     report["summary"] = summary
     for row in summary:
         if row["env"]:
-            print(f"  {row['label']}: " + ", ".join(f"{k}={v!r}" for k, v in row["env"].items()))
+            print(f"  {row['label']}: " + ", ".join(f"{k}={v!r}" if v else f"{k} unset (Go's default)"
+                                                     for k, v in row["env"].items()))
     print("\nGoNB phases of a trivial cell, median seconds:")
     print(f"{'environment':<44} " + " ".join(f"{ph:>9}" for ph in PHASES))
     for row in summary:
