@@ -16,6 +16,8 @@
 # CELL_LDFLAGS (make setup CELL_LDFLAGS=...) sets the linker flags of the
 # program that GoNB builds for each cell; the default, "-s -linkmode=internal",
 # cuts a cell's wait by more than half; CELL_LDFLAGS= restores Go's defaults.
+# CELL_GOPROXY sets the kernel's GOPROXY (default: the module cache first,
+# then the GOPROXY of setup's environment); CELL_GOPROXY= leaves it unset.
 
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
@@ -99,8 +101,9 @@ bench-setup:
 # Cell latency (bench/cells/cells.py): the kernel of make setup runs the
 # notebooks' binding cell, an import cell and 20 trivial cells; the Python
 # kernel of .venv does the same; median, p90 and GoNB's phases per cell, and
-# chapter 3's time to its first picture in quick mode. Before/after a change
-# of link flags, interleaved: BENCH_CELLS_FLAGS="--compare --goflags=-tags=onnx --rounds 3".
+# chapter 3's time to its first picture in quick mode. Against the kernel
+# without CELL_LDFLAGS and CELL_GOPROXY, interleaved:
+# BENCH_CELLS_FLAGS="--compare --env GOFLAGS=-tags=onnx --env GOPROXY= --rounds 3".
 # The table goes to testoutput/bench/cells.md, the report to cells.json.
 bench-cells: setup
 	set -o pipefail; mkdir -p testoutput/bench && . $(VENV)/digits.env && \
