@@ -10,11 +10,20 @@
 #   make fuzz        run each fuzz target for FUZZTIME (default 30s)
 #   make bench       time the models on GoMLX against PyTorch, JAX and
 #                    PaddlePaddle (installs them into .venv-bench; minutes)
+#   make bench-cells time a notebook cell, from execute to output, on the
+#                    GoNB kernel and on the Python kernel (about 2 minutes)
+#
+# CELL_LDFLAGS (make setup CELL_LDFLAGS=...) sets the linker flags of the
+# program that GoNB builds for each cell; the default, "-s -linkmode=internal",
+# cuts a cell's wait by more than half; CELL_LDFLAGS= restores Go's defaults.
+# CELL_GOPROXY sets the kernel's GOPROXY (default: the module cache first,
+# then the GOPROXY of setup's environment); CELL_GOPROXY= leaves it unset.
 
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
 BENCH_VENV ?= $(CURDIR)/.venv-bench
 BENCH_FLAGS ?=
+BENCH_CELLS_FLAGS ?= --first-plot --build-trace= --build-trace=-s '--build-trace=-s -linkmode=internal'
 FUZZTIME ?= 30s
 LAB_PORT ?= 8888
 export VENV
@@ -23,7 +32,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup clean
+.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup bench-cells clean
 
 all: test
 
@@ -99,6 +108,17 @@ bench: setup bench-setup
 
 bench-setup:
 	@bash scripts/setup-bench.sh
+
+# Cell latency (bench/cells/cells.py): the kernel of make setup runs the
+# notebooks' binding cell, an import cell and 20 trivial cells; the Python
+# kernel of .venv does the same; median, p90 and GoNB's phases per cell, and
+# chapter 3's time to its first picture in quick mode. Against the kernel
+# without CELL_LDFLAGS and CELL_GOPROXY, interleaved:
+# BENCH_CELLS_FLAGS="--compare --env GOFLAGS=-tags=onnx --env GOPROXY= --rounds 3".
+# The table goes to testoutput/bench/cells.md, the report to cells.json.
+bench-cells: setup
+	set -o pipefail; mkdir -p testoutput/bench && . $(VENV)/digits.env && \
+	  python bench/cells/cells.py $(BENCH_CELLS_FLAGS) --out testoutput/bench/cells.json | tee testoutput/bench/cells.md
 
 notebooks: setup
 	. $(VENV)/digits.env && python tests/run_notebooks.py --inplace notebooks/*.ipynb

@@ -17,7 +17,10 @@
 #      for the JupyterHub test (tests/hub), all with npm ci.
 #
 # Settings (environment variables): VENV, PLUGIN_DIR, DIGITS_DATA, PYTHON,
-# KERNEL_DIR (where the GoNB kernel is registered; default inside VENV).
+# KERNEL_DIR (where the GoNB kernel is registered; default inside VENV),
+# CELL_LDFLAGS (the linker flags of the program GoNB builds for every cell;
+# default "-s -linkmode=internal", empty for Go's defaults) and CELL_GOPROXY
+# (the kernel's GOPROXY; default: the module cache first; see step 3).
 #
 # Shared installation (the classroom image, docker/Dockerfile, and
 # tests/offline): with DIGITS_PREFIX set, everything goes under that folder
@@ -49,6 +52,8 @@ PLUGIN_DIR=${PLUGIN_DIR:-$HOME/.local/lib/go-xla}
 KERNEL_DIR=${KERNEL_DIR:-$VENV/share/jupyter/kernels/gonb}
 PYTHON=${PYTHON:-python3}
 XLA_CUDA=${XLA_CUDA:-}
+CELL_LDFLAGS=${CELL_LDFLAGS--s -linkmode=internal}
+case "$CELL_LDFLAGS" in *[\'\"]*) echo "setup: error: CELL_LDFLAGS must not hold quotes: $CELL_LDFLAGS" >&2; exit 1 ;; esac
 export GOMLX_NO_AUTO_INSTALL=1 GOFLAGS=${GOFLAGS:--mod=readonly}
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -114,20 +119,43 @@ fi
 #    notebooks where this repository is.
 #    A shared installation's kernel also carries the data folder, the
 #    module cache and GOPROXY=off, so it works offline wherever it starts.
+#    GoNB builds and links a new program for every cell, and linking is most
+#    of a cell's wait (BENCHMARKS.md, "Cell latency"): the kernel's GOFLAGS
+#    add CELL_LDFLAGS, by default -s (no symbol table and, since Go 1.22, no
+#    DWARF: nothing a notebook uses; panics keep their file:line traces) and
+#    -linkmode=internal (Go's own linker instead of gcc's; go-xla's cgo and
+#    its dlopen of the PJRT plugin work with it). GOFLAGS takes a value with
+#    spaces in quotes: -tags=onnx '-ldflags=-s -linkmode=internal'.
+#    GoNB also runs `go get` before each build, which asks GOPROXY for the
+#    version list of every module the cell needs (to check for retractions):
+#    about 0.3 s a cell. Outside a shared installation (whose kernel has
+#    GOPROXY=off) the kernel's GOPROXY puts the module cache first, served
+#    as a file:// proxy: it answers for every module already downloaded and
+#    passes the others to the GOPROXY that setup ran with (CELL_GOPROXY=
+#    leaves GOPROXY alone; `go get M@latest` of a module in the cache then
+#    gives the newest version there).
+kernel_goflags=-tags=onnx
+[ -z "$CELL_LDFLAGS" ] || kernel_goflags="$kernel_goflags '-ldflags=$CELL_LDFLAGS'"
+kernel_goproxy=
+if [ -z "$DIGITS_PREFIX" ]; then
+  kernel_goproxy=${CELL_GOPROXY-file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY)}
+fi
 kernel_dir=$KERNEL_DIR
 mkdir -p "$kernel_dir"
 "$VENV/bin/python" - "$kernel_dir/kernel.json" "$VENV/bin/gonb" "$VENV/bin:$go_bin" "$ROOT" "$onnx_lib" \
-  "$DIGITS_PREFIX" "${DIGITS_DATA:-}" "${GOMODCACHE:-}" "$plugin_path" <<'PY'
+  "$DIGITS_PREFIX" "${DIGITS_DATA:-}" "${GOMODCACHE:-}" "$plugin_path" "$kernel_goflags" "$kernel_goproxy" <<'PY'
 import json, sys
-path, gonb, bins, root, onnx_lib, prefix, data, modcache, plugin_path = sys.argv[1:]
+path, gonb, bins, root, onnx_lib, prefix, data, modcache, plugin_path, goflags, goproxy = sys.argv[1:]
 spec = {
     "argv": [gonb, "--kernel", "{connection_file}"],
     "display_name": "Go (gonb)",
     "language": "go",
     "interrupt_mode": "message",
     "env": {"PATH": bins + ":${PATH}", "GOMLX_NO_AUTO_INSTALL": "1", "DIGITS_ROOT": root,
-            "ONNXRUNTIME_SHARED_LIBRARY_PATH": onnx_lib, "GOFLAGS": "-tags=onnx"},
+            "ONNXRUNTIME_SHARED_LIBRARY_PATH": onnx_lib, "GOFLAGS": goflags},
 }
+if goproxy:
+    spec["env"]["GOPROXY"] = goproxy
 if prefix:
     spec["env"].update({"DIGITS_DATA": data, "GOMODCACHE": modcache, "GOPROXY": "off",
                         "GOSUMDB": "off", "GOTOOLCHAIN": "local"})
@@ -137,7 +165,9 @@ with open(path, "w") as f:
     json.dump(spec, f, indent=1)
 PY
 cp "$ROOT/docs/gonb-logo.svg" "$kernel_dir/logo-svg.svg" 2>/dev/null || true
-say "GoNB kernel registered in $kernel_dir"
+(cd "$kernel_dir" && GOFLAGS=$kernel_goflags go list runtime >/dev/null) \
+  || die "the kernel's GOFLAGS ($kernel_goflags) are not valid for go (see CELL_LDFLAGS)"
+say "GoNB kernel registered in $kernel_dir (GOFLAGS=$kernel_goflags${kernel_goproxy:+ GOPROXY=$kernel_goproxy})"
 
 # 4. XLA CPU plugin. The wheel is hash-checked by pip; the library inside it
 #    is copied (to a temporary name, then renamed) to where go-xla finds it.
@@ -251,8 +281,8 @@ PY
     && go mod edit -replace "github.com/godigits/digits=$ROOT" \
     && go mod edit -require github.com/godigits/digits@v0.0.0 \
     && go mod edit -require github.com/janpfeifer/gonb@v0.11.5 \
-    && GOPROXY=off GOSUMDB=off GOFLAGS=-tags=onnx go get \
-    && GOPROXY=off GOSUMDB=off GOFLAGS=-tags=onnx go build -o "$warm/warm" .) \
+    && GOPROXY=off GOSUMDB=off GOFLAGS=$kernel_goflags go get \
+    && GOPROXY=off GOSUMDB=off GOFLAGS=$kernel_goflags go build -o "$warm/warm" .) \
     || die "compiling the notebooks' packages failed (see above)"
   rm -rf "$warm"
 fi
