@@ -188,8 +188,6 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("mnist: steps per call %d must be positive", c.StepsPerCall)
 	case c.Devices < 0:
 		return fmt.Errorf("mnist: devices %d must be positive", c.Devices)
-	case c.Devices > 1 && c.BatchSize%c.Devices != 0:
-		return fmt.Errorf("mnist: batch size %d does not split evenly over %d devices", c.BatchSize, c.Devices)
 	}
 	return nil
 }
