@@ -161,7 +161,10 @@ func (m *Model) Loader(ds *Dataset, training bool) (*Loader, error) {
 // Each batch gets one training step (step.go). With Config.Plain the
 // batches come from the model's [Loader] through [Prefetch], as chapter 2
 // builds them (trainEpoch below); otherwise the fast path gathers them on the
-// backend, several steps per call (fast.go), with the same results.
+// backend, several steps per call (fast.go), with the same results. With
+// Config.Devices above 1 each batch is split over the devices (devices.go);
+// every batch trained, the last partial one included unless DropLast, must
+// then split evenly.
 func (m *Model) Train(trainDS *Dataset) error {
 	cfg := m.Config
 	loader, err := m.Loader(trainDS, true)
