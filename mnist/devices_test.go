@@ -185,6 +185,9 @@ func TestDataParallelCheckpoints(t *testing.T) {
 			if err := resumed.Train(loadFixture(t, Train)); err != nil {
 				t.Fatal(err)
 			}
+			if tc.after > 1 && (resumed.stepExec == nil || resumed.stepExec.NumDevices() != tc.after) {
+				t.Errorf("the resumed run did not train on %d devices", tc.after)
+			}
 			compareRuns(t, resumed, whole)
 		})
 	}
