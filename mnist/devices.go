@@ -30,6 +30,15 @@ import (
 // into one program per device, inserting the all-reduce that the mean over
 // the batch needs. PyTorch's DistributedDataParallel and PaddlePaddle's
 // paddle.DataParallel, which the course uses, do the same by hand.
+//
+// Several devices without a GPU: XLA's PJRT CPU plugin (lammps-jax-pjrt-cpu
+// 0.11.2, measured 2026-11-30) offers 4 CPU devices by default, whatever the
+// machine's cores. The number is the PJRT client option "cpu_device_count"
+// (go-xla: xla.NewWithOptions(plugin, pjrt.NamedValuesMap{"cpu_device_count":
+// int64(n)})); XLA_FLAGS=--xla_force_host_platform_device_count does not
+// change it, and go-xla refuses it as an option of GOMLX_BACKEND. The CPU
+// devices share the cores: they run the same program as several GPUs, which
+// is what the tests need, not more hardware.
 
 // batchAxis names the one axis of the device mesh: devices split the batch.
 const batchAxis = "batch"
