@@ -83,10 +83,15 @@ func NewBackend(log io.Writer) (compute.Backend, error) {
 // saying which and why (log nil: nothing). It never downloads a plugin. If
 // an XLA plugin that was chosen automatically fails to load, it says so and
 // falls back to the pure-Go backend; a backend that was asked for and fails
-// is an error.
+// is an error. On a CUDA backend it sets how the GPU's memory is taken, from
+// $DIGITS_GPU_MEMORY_FRACTION (see gpumemory.go, [GPUMemoryEnv]), and says so.
 func OpenBackend(choice BackendChoice, log io.Writer) (compute.Backend, error) {
 	if log == nil {
 		log = io.Discard
+	}
+	choice, memory, err := withGPUMemory(choice, gpuMemoryFromEnv())
+	if err != nil {
+		return nil, err
 	}
 	backend, err := StartBackend(choice.Config)
 	if err != nil && choice.Automatic {
@@ -98,6 +103,9 @@ func OpenBackend(choice BackendChoice, log io.Writer) (compute.Backend, error) {
 		return nil, err
 	}
 	fmt.Fprintln(log, choice)
+	if memory != "" && !IsPureGo(backend) {
+		fmt.Fprintln(log, memory)
+	}
 	return backend, nil
 }
 

@@ -107,6 +107,15 @@ type TrainConfig struct {
 	// training executable runs on the fast path; 0 means
 	// [TrainConfig.DefaultStepsPerCall]. The result does not depend on it.
 	StepsPerCall int `json:"steps_per_call,omitempty"`
+	// Devices is how many devices of the backend train the model, data
+	// parallel (chapter 6, 资源配置; devices.go): 0 or 1 is one device; with
+	// N > 1 each batch is split into N equal shares, one per device, the
+	// gradients are averaged across the devices by XLA's all-reduce and
+	// every device applies the same update. BatchSize must divide by N.
+	// Several devices train on the plain path (batches built on the host,
+	// as with Plain). Where a run trains is not part of its checkpoint: see
+	// [Model.SetDevices].
+	Devices int `json:"-"`
 
 	// Log receives the course's log lines ("epoch 0, batch 200, loss 2.81");
 	// nil means no log.
@@ -177,6 +186,8 @@ func (c TrainConfig) Validate() error {
 		return fmt.Errorf("mnist: max batches %d must be positive", c.MaxBatches)
 	case c.StepsPerCall < 0:
 		return fmt.Errorf("mnist: steps per call %d must be positive", c.StepsPerCall)
+	case c.Devices < 0:
+		return fmt.Errorf("mnist: devices %d must be positive", c.Devices)
 	}
 	return nil
 }

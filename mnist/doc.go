@@ -37,7 +37,11 @@
 //   - Chapter 5, 优化算法 (optimizers): [OptimizerConfig] with [SGD],
 //     [Momentum], [Adagrad] and [Adam].
 //   - Chapter 6, 资源配置 (resources): [ChooseBackend] and [NewBackend] pick
-//     XLA on a GPU, XLA on the CPU, or the pure-Go backend, and say which.
+//     XLA on a GPU, XLA on the CPU, or the pure-Go backend, and say which;
+//     [TrainConfig.Devices] trains data parallel on several devices
+//     (devices.go), [CheckDevices] says whether a backend can; on a GPU
+//     shared by several students, [GPUMemoryEnv] sets how much memory XLA
+//     reserves (gpumemory.go).
 //   - Chapter 7, 训练调试与优化 (training and debugging): [Model.Params],
 //     [Model.Param] and [Model.LayerOutputs] look inside a network; L2
 //     weight decay ([OptimizerConfig.L2]), evaluation on held-out data, the
@@ -57,8 +61,9 @@
 // The package reads no flag and writes nothing of its own: where the
 // training log, progress and the backend's line go are fields and
 // arguments ([TrainConfig.Log], [TrainConfig.OnBatch], the writer given to
-// [NewBackend]). Three functions read the environment, and say so:
+// [NewBackend]). Four functions read the environment, and say so:
 // [ChooseBackend] ($GOMLX_BACKEND, and the plugin search path),
+// [OpenBackend] ($DIGITS_GPU_MEMORY_FRACTION, on a CUDA backend),
 // [DefaultDataDir] ($DIGITS_DATA) and [QuickBatchesFromEnv] ($DIGITS_QUICK);
 // ONNX export and inference load the library named by
 // $ONNXRUNTIME_SHARED_LIBRARY_PATH.

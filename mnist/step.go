@@ -44,25 +44,21 @@ func (m *Model) TrainStep(b *Batch) (float64, error) {
 	return loss, err
 }
 
-// trainBatch runs the training step on a batch built on the host.
+// trainBatch runs the training step on a batch built on the host, on one
+// device or split over Config.Devices devices (devices.go).
 func (m *Model) trainBatch(b *Batch) (float64, error) {
 	if m.stepExec == nil {
 		var err error
-		m.stepExec, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, images, labels *graph.Node) *graph.Node {
-			m.store.SetTraining(images.Graph(), true)
-			return m.trainingStep(scope, images, labels)
-		})
-		if err != nil {
+		if m.stepExec, err = m.newStepExec(); err != nil {
 			return 0, err
 		}
 	}
 	images, labels := m.batchTensors(b)
-	loss, err := m.stepExec.Call1(images, labels)
+	loss, err := m.runStep(images, labels)
 	if err != nil {
 		return 0, fmt.Errorf("mnist: training step: %w", err)
 	}
-	defer loss.FinalizeAll()
-	return float64(tensors.ToScalar[float32](loss)), nil
+	return loss, nil
 }
 
 // batchTensors converts a batch to the model's input and label tensors:

@@ -34,7 +34,8 @@ type Model struct {
 	evalExec   *model.ExecTwoOutputs // images, labels -> mean loss, digits
 	layersExec *model.Exec
 
-	fast *fastPath // nil when Config.Plain; see fast.go.
+	fast     *fastPath     // nil when Config.Plain or on several devices; see fast.go.
+	parallel *dataParallel // Layout over the devices when Config.Devices > 1; see devices.go.
 }
 
 // LossRecord is one logged training loss.
@@ -65,6 +66,9 @@ func NewModel(backend compute.Backend, cfg TrainConfig) (*Model, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
+	if err := CheckDevices(backend, cfg.Devices, cfg.BatchSize); err != nil {
+		return nil, err
+	}
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, cfg.Seed)
 	m, err := newModel(backend, cfg, store)
@@ -85,7 +89,7 @@ func newModel(backend compute.Backend, cfg TrainConfig, store *model.Store) (*Mo
 	if m.summary, err = describe(backend, store, cfg.Model); err != nil {
 		return nil, err
 	}
-	if !cfg.Plain {
+	if !cfg.Plain && cfg.Devices <= 1 {
 		if m.fast, err = newFastPath(m); err != nil {
 			return nil, err
 		}
@@ -157,7 +161,10 @@ func (m *Model) Loader(ds *Dataset, training bool) (*Loader, error) {
 // Each batch gets one training step (step.go). With Config.Plain the
 // batches come from the model's [Loader] through [Prefetch], as chapter 2
 // builds them (trainEpoch below); otherwise the fast path gathers them on the
-// backend, several steps per call (fast.go), with the same results.
+// backend, several steps per call (fast.go), with the same results. With
+// Config.Devices above 1 each batch is split over the devices (devices.go);
+// every batch trained, the last partial one included unless DropLast, must
+// then split evenly.
 func (m *Model) Train(trainDS *Dataset) error {
 	cfg := m.Config
 	loader, err := m.Loader(trainDS, true)
@@ -165,6 +172,9 @@ func (m *Model) Train(trainDS *Dataset) error {
 		return err
 	}
 	batches := cfg.BatchesPerEpoch(trainDS.Len())
+	if last := trainDS.Len() % cfg.BatchSize; cfg.Devices > 1 && !cfg.DropLast && batches == loader.NumBatches() && last%cfg.Devices != 0 {
+		return fmt.Errorf("mnist: the last batch of %d images does not split evenly over %d devices: set DropLast or change the batch size", last, cfg.Devices)
+	}
 	if batches < loader.NumBatches() {
 		m.logf("QUICK MODE: %d of %d batches per epoch (MaxBatches); the course's numbers need full runs\n", batches, loader.NumBatches())
 	}

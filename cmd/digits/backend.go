@@ -12,7 +12,8 @@ import (
 
 func runBackend(args []string) error {
 	fs := newFlagSet("backend", "", "Print which GoMLX backend the course uses and why (set GOMLX_BACKEND to choose:\n"+
-		"go, xla:cpu, xla:cuda or xla:/path/to/plugin.so), then compute a small sum on it.")
+		"go, xla:cpu, xla:cuda or xla:/path/to/plugin.so), its devices and, on a GPU, how it takes\n"+
+		"the GPU's memory (set $"+mnist.GPUMemoryEnv+"), then compute a small sum on it.")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -22,6 +23,7 @@ func runBackend(args []string) error {
 	}
 	defer backend.Finalize()
 	fmt.Printf("%s: %s\n", backend.Name(), backend.Description())
+	fmt.Printf("devices: %d (digits train -devices N trains on N of them, data parallel)\n", backend.NumDevices())
 	sumOfSquares, err := graph.NewExec1(backend, func(x *graph.Node) *graph.Node {
 		return graph.ReduceAllSum(graph.Square(x))
 	})

@@ -17,6 +17,7 @@ func runBench(args []string) error {
 		"Prints Markdown tables and writes the report as JSON. `make bench` installs the peers and runs it.")
 	var (
 		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
+		devices                                                                           string
 		warmup, lossSteps, steps, goImages                                                int
 		seed                                                                              int64
 		plain                                                                             bool
@@ -35,6 +36,7 @@ func runBench(args []string) error {
 	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
 	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
 	fs.BoolVar(&plain, "plain", true, "also time GoMLX's plain path (mnist/network.go's layers, batches built on the host)")
+	fs.StringVar(&devices, "devices", "", "also time the plain path data parallel on these numbers of devices of the backend, like 1,2,4 (empty: none)")
 	dataDirFlag(fs, &dataDir)
 	backendFlag(fs, &backendName)
 	if err := parse(fs, args); err != nil {
@@ -64,6 +66,13 @@ func runBench(args []string) error {
 			return usageError{fmt.Errorf("-batches %q: want positive sizes like 100,1000", batches)}
 		}
 		sizes = append(sizes, n)
+	}
+	for _, s := range splitList(devices) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return usageError{fmt.Errorf("-devices %q: want numbers of devices like 1,2,4", devices)}
+		}
+		o.Devices = append(o.Devices, n)
 	}
 	o.Cases = bench.Cases(archs, taskList, sizes)
 	if len(o.Cases) == 0 {
@@ -106,6 +115,11 @@ func runBench(args []string) error {
 		return err
 	}
 	defer backend.Finalize()
+	for _, n := range o.Devices {
+		if err := mnist.CheckDevices(backend, n, 0); err != nil {
+			return fmt.Errorf("-devices: %w", err)
+		}
+	}
 	if goImages > 0 && !mnist.IsPureGo(backend) {
 		goBackend, err := mnist.StartBackend("go")
 		if err != nil {

@@ -22,6 +22,7 @@ type trainFlags struct {
 	epochs, batchSize, quick, logEvery        int
 	seed                                      int64
 	checkpoint, plot, dataDir, backend        string
+	devices                                   string
 	resume                                    bool
 }
 
@@ -43,6 +44,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint file, written after every epoch (default checkpoints/MODEL-TASK.ckpt)")
 	fs.BoolVar(&f.resume, "resume", false, "continue training from the checkpoint file, with its settings, up to -epochs in all")
 	fs.StringVar(&f.plot, "plot", "", "write the loss curve to this .svg or .png file (default: an .svg beside the checkpoint)")
+	fs.StringVar(&f.devices, "devices", "1", "devices of the backend to train on, data parallel: a number, or all (the batch must split evenly over them)")
 	dataDirFlag(fs, &f.dataDir)
 	backendFlag(fs, &f.backend)
 }
@@ -64,6 +66,7 @@ func (f *trainFlags) check(fs *flag.FlagSet, set map[string]bool) error {
 		{"decay-to", !(f.decayTo >= 0) || math.IsInf(f.decayTo, 0), "must be 0 (no decay) or a positive number"},
 		{"seed", f.seed == 0, fmt.Sprintf("0 stands for the default seed, %d: pass -seed %d or another non-zero seed", mnist.DefaultSeed, mnist.DefaultSeed)},
 		{"data", f.dataDir == "", "must name a directory"},
+		{"devices", !validDevices(f.devices), "must be a number of devices (1, 2, ...) or all"},
 		{"checkpoint", set["checkpoint"] && f.checkpoint == "", "must name a file"},
 		{"plot", set["plot"] && f.plot == "", "must name a file"},
 		{"momentum", set["momentum"] && !f.resume && !strings.EqualFold(f.optimizer, string(mnist.Momentum)),
@@ -200,6 +203,18 @@ func runTrain(args []string) error {
 			return err
 		}
 	}
+	// The devices are checked before any download.
+	devices, err := numDevices(f.devices, backend)
+	if err != nil {
+		return err
+	}
+	batchSize := cfg.BatchSize
+	if f.resume {
+		batchSize = m.Config.BatchSize
+	}
+	if err := mnist.CheckDevices(backend, devices, batchSize); err != nil {
+		return err
+	}
 	trainDS, validDS, err := loadTrainValid(f.dataDir)
 	if err != nil {
 		return err
@@ -216,6 +231,12 @@ func runTrain(args []string) error {
 		o := cfg.Optimizer
 		fmt.Printf("training %s, optimizer %s lr %g, batch %d, %d epochs, seed %d\n",
 			cfg.Model, o.Kind, o.LearningRate, cfg.BatchSize, cfg.Epochs, cfg.Seed)
+	}
+	if err := m.SetDevices(devices); err != nil {
+		return err
+	}
+	if devices > 1 {
+		fmt.Printf("data parallel on %d devices of %s: %d images per device per batch\n", devices, backend.Name(), m.Config.BatchSize/devices)
 	}
 	m.Config.Log = os.Stdout
 	m.Config.CheckpointPath = f.checkpoint
@@ -237,6 +258,25 @@ func runTrain(args []string) error {
 	}
 	fmt.Println(ev)
 	return nil
+}
+
+// validDevices reports whether s is a value of -devices: "all" or a
+// positive number.
+func validDevices(s string) bool {
+	if s == "all" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1
+}
+
+// numDevices resolves a valid -devices value on backend: "all" is every
+// device the backend has.
+func numDevices(s string, backend interface{ NumDevices() int }) (int, error) {
+	if s == "all" {
+		return backend.NumDevices(), nil
+	}
+	return strconv.Atoi(s)
 }
 
 // loadTrainValid fetches the data if needed and loads the train and valid sets.

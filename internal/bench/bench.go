@@ -80,6 +80,11 @@ type Options struct {
 	// Plain also times GoMLX on the model's plain path (TrainConfig.Plain:
 	// the network as mnist/network.go writes it, batches built on the host).
 	Plain bool
+	// Devices adds, for each N, a column gomlx-devices-N: GoMLX's plain
+	// path trained data parallel on N devices of the backend
+	// (TrainConfig.Devices; chapter 6). A case whose batch does not split
+	// evenly over N gets an error in that column.
+	Devices []int
 	// GoBackend, when set, also times the pure-Go backend on GoImages images
 	// per case (it is too slow for whole epochs of the CNN).
 	GoBackend compute.Backend
@@ -153,7 +158,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	ours := &Column{Name: "gomlx", Version: r.GoMLX, Device: backend.Name(), Note: "data set on the backend"}
 	r.Columns = append(r.Columns, ours)
 	var specCases []specCase
-	err = timeColumn(ours, backend, train, valid, o, false, nil, func(c Case, params map[string]*tensors.Tensor) error {
+	err = timeColumn(ours, backend, train, valid, o, false, 1, nil, func(c Case, params map[string]*tensors.Tensor) error {
 		sc, err := writeParams(o.Dir, c, params)
 		specCases = append(specCases, sc)
 		return err
@@ -164,7 +169,15 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	if o.Plain {
 		col := &Column{Name: "gomlx-plain", Version: r.GoMLX, Device: backend.Name(), Note: "plain path: network.go's layers, batches built on the host"}
 		r.Columns = append(r.Columns, col)
-		if err := timeColumn(col, backend, train, valid, o, true, nil, nil); err != nil {
+		if err := timeColumn(col, backend, train, valid, o, true, 1, nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range o.Devices {
+		col := &Column{Name: fmt.Sprintf("gomlx-devices-%d", n), Version: r.GoMLX, Device: fmt.Sprintf("%s x %d", backend.Name(), n),
+			Note: fmt.Sprintf("plain path, data parallel, devices: %d", n)}
+		r.Columns = append(r.Columns, col)
+		if err := timeColumn(col, backend, train, valid, o, true, n, nil, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -177,7 +190,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 		goOpts := o
 		goOpts.WarmupSteps = 1
 		steps := func(c Case) int { return max(2, (o.GoImages+c.Batch-1)/c.Batch) }
-		if err := timeColumn(col, o.GoBackend, train, valid, goOpts, false, steps, nil); err != nil {
+		if err := timeColumn(col, o.GoBackend, train, valid, goOpts, false, 1, steps, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -196,10 +209,10 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 }
 
 // timeColumn times every case on backend into col: on the plain path or
-// not, cut to steps(case) steps when steps is not nil. A case that fails
+// not, on devices devices, cut to steps(case) steps when steps is not nil. A case that fails
 // gets its error in col; onParams, when not nil, receives each case's initial
 // weights, and an error it returns ends the run.
-func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Dataset, o Options, plain bool,
+func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Dataset, o Options, plain bool, devices int,
 	steps func(Case) int, onParams func(Case, map[string]*tensors.Tensor) error) error {
 	col.Results = map[string]Result{}
 	for _, c := range o.Cases {
@@ -208,7 +221,7 @@ func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Datase
 		if steps != nil {
 			maxSteps = steps(c)
 		}
-		res, params, err := runGoMLX(backend, train, valid, c, o, plain, maxSteps)
+		res, params, err := runGoMLX(backend, train, valid, c, o, plain, devices, maxSteps)
 		if err != nil {
 			res = Result{Name: c.Name(), Error: err.Error()}
 		}
@@ -222,10 +235,10 @@ func timeColumn(col *Column, backend compute.Backend, train, valid *mnist.Datase
 	return nil
 }
 
-// runGoMLX trains a fresh model of case c for one epoch (or maxSteps steps,
+// runGoMLX trains a fresh model of case c, on devices devices, for one epoch (or maxSteps steps,
 // or o.MaxSteps) and evaluates it on valid. It returns the measurements and
 // the model's initial variables.
-func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Options, plain bool, maxSteps int) (Result, map[string]*tensors.Tensor, error) {
+func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Options, plain bool, devices, maxSteps int) (Result, map[string]*tensors.Tensor, error) {
 	res := Result{Name: c.Name()}
 	steps := train.Len() / c.Batch
 	if o.MaxSteps > 0 {
@@ -244,6 +257,7 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 		MaxBatches: steps,
 		LogEvery:   math.MaxInt32,
 		Plain:      plain,
+		Devices:    devices,
 		OnBatch: func(p mnist.Progress) {
 			times = append(times, time.Now())
 			if len(res.Losses) < o.LossSteps {

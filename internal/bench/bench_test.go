@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,5 +238,43 @@ func TestBrokenPeer(t *testing.T) {
 	r.WriteTable(&table)
 	if !strings.Contains(table.String(), "ERROR") {
 		t.Errorf("table does not show the peer's error:\n%s", table.String())
+	}
+}
+
+// TestDevicesColumns checks that -devices adds one column per number of
+// devices, each timing every case, and that a number the backend cannot
+// give (the pure-Go backend has one device) is an error in its column, not
+// the end of the run.
+func TestDevicesColumns(t *testing.T) {
+	o := Options{
+		Cases:       Cases([]mnist.Architecture{mnist.Linear}, []mnist.Task{mnist.Regression}, []int{4}),
+		Seed:        3,
+		WarmupSteps: 1, LossSteps: 2, MaxSteps: 2,
+		Devices: []int{1, 2},
+		Dir:     t.TempDir(),
+	}
+	r, err := Run(goBackend(t), fixtureDir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range r.Columns {
+		names = append(names, c.Name)
+	}
+	if want := []string{"gomlx", "gomlx-devices-1", "gomlx-devices-2"}; !slices.Equal(names, want) {
+		t.Fatalf("columns %v, want %v", names, want)
+	}
+	name := o.Cases[0].Name()
+	one, two := r.Columns[1].Results[name], r.Columns[2].Results[name]
+	// The plain path computes the fast path's losses up to float32
+	// rounding (mnist's TestFastPathMatchesPlain).
+	same := func(a, b []float64) bool {
+		return len(a) == len(b) && len(a) > 0 && math.Abs(a[0]-b[0]) <= 1e-5*math.Abs(b[0]) && math.Abs(a[len(a)-1]-b[len(b)-1]) <= 1e-5*math.Abs(b[len(b)-1])
+	}
+	if want := r.Columns[0].Results[name].Losses; one.Error != "" || one.Steps != 2 || !same(one.Losses, want) {
+		t.Errorf("gomlx-devices-1: %+v, want 2 steps with gomlx's losses %v", one, want)
+	}
+	if !strings.Contains(two.Error, "the pure-Go backend has one device, 2 asked") {
+		t.Errorf("gomlx-devices-2 on the pure-Go backend: error %q, want the backend's device count", two.Error)
 	}
 }
