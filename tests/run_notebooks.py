@@ -43,7 +43,9 @@ def cell_text(cell):
         if out.get("output_type") == "stream":
             parts.append(out.get("text", ""))
         elif "data" in out:
-            parts.append(out["data"].get("text/plain", ""))
+            plain = out["data"].get("text/plain", "")
+            plain = plain if isinstance(plain, str) else "".join(plain)
+            parts.append(plain + "\n" if plain and not plain.endswith("\n") else plain)
             parts.append(out["data"].get("text/html", ""))
         elif out.get("output_type") == "error":
             parts.append("\n".join(out.get("traceback", [])))
