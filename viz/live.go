@@ -310,12 +310,12 @@ func (l *LiveTraining) figuresLocked(renderer func(int, int, string, func(draw.C
 	var ex, ey []float64
 	for _, r := range l.epochs {
 		if !math.IsNaN(r.Valid) {
-			ex, ey = append(ex, float64(r.Epoch)), append(ey, r.Valid)
+			ex, ey = append(ex, float64(r.Epoch)), append(ey, 100*r.Valid) // In percent, as the table.
 		}
 	}
 	if len(ex) > 0 {
-		acc := LinePlot{Title: "Validation accuracy", XLabel: "epoch", YLabel: "accuracy", Width: liveWidth, Height: accuracyHeight,
-			IntegerX: true, Series: []Series{{Name: "Valid", X: ex, Y: ey}}}
+		acc := LinePlot{Title: "Validation accuracy after each epoch", XLabel: "epoch", YLabel: "accuracy (%)", Width: liveWidth, Height: accuracyHeight,
+			IntegerX: true, Series: []Series{{Name: "valid", X: ex, Y: ey}}}
 		fig, err := acc.figure(renderer)
 		figs = append(figs, liveFigure{fig, err})
 	}
