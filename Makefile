@@ -48,7 +48,11 @@ run: setup
 lab: setup
 	. $(VENV)/digits.env && jupyter lab --notebook-dir=$(CURDIR)/notebooks --port=$(LAB_PORT)
 
-test: setup test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub
+TEST_PARTS := test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub
+
+# Every part in turn, each timed; the summary at the end says which took how long.
+test: setup
+	@MAKE="$(MAKE)" bash scripts/test-parts.sh $(TEST_PARTS)
 
 # digits.env (written by setup) holds the ONNX Runtime library path and the
 # onnx build tag, so the export and its tests are built and run too.
