@@ -242,36 +242,32 @@ func (l *LiveTraining) HTML() string {
 }
 
 func (l *LiveTraining) htmlLocked() string {
-	var sb strings.Builder
-	sb.WriteString(`<div class="viz-live" style="font-family:sans-serif">`)
-	fmt.Fprintf(&sb, `<div style="margin:4px 0;font-size:14px">%s</div>`, l.statusLocked())
-	sb.WriteString(l.tableLocked())
-	for _, f := range l.figuresLocked(renderSVG) {
-		if f.err != nil {
-			fmt.Fprintf(&sb, `<div>%s</div>`, html.EscapeString(f.err.Error()))
-			continue
-		}
-		sb.WriteString(f.fig.SVG)
-	}
-	sb.WriteString(`</div>`)
-	return sb.String()
+	return l.pictureLocked(renderSVG, func(f Figure) string { return f.SVG })
 }
 
 // finalHTMLLocked returns the picture left when training ends: the status
 // line, the table and the curves as PNG images inside the HTML, which
 // notebooks show even when they do not trust them (they drop SVG).
 func (l *LiveTraining) finalHTMLLocked() string {
+	return l.pictureLocked(render, func(f Figure) string {
+		return fmt.Sprintf(`<div><img src="data:image/png;base64,%s" width="%d" height="%d" alt="%s"></div>`,
+			base64.StdEncoding.EncodeToString(f.PNG), f.width, f.height, html.EscapeString(f.Alt))
+	})
+}
+
+// pictureLocked returns the status line, the table and the curves, each
+// curve drawn with renderer and written into the HTML by embed.
+func (l *LiveTraining) pictureLocked(renderer func(int, int, string, func(draw.Canvas)) (Figure, error), embed func(Figure) string) string {
 	var sb strings.Builder
 	sb.WriteString(`<div class="viz-live" style="font-family:sans-serif">`)
 	fmt.Fprintf(&sb, `<div style="margin:4px 0;font-size:14px">%s</div>`, l.statusLocked())
 	sb.WriteString(l.tableLocked())
-	for _, f := range l.figuresLocked(render) {
+	for _, f := range l.figuresLocked(renderer) {
 		if f.err != nil {
 			fmt.Fprintf(&sb, `<div>%s</div>`, html.EscapeString(f.err.Error()))
 			continue
 		}
-		fmt.Fprintf(&sb, `<div><img src="data:image/png;base64,%s" width="%d" height="%d" alt="%s"></div>`,
-			base64.StdEncoding.EncodeToString(f.fig.PNG), f.fig.width, f.fig.height, html.EscapeString(f.fig.Alt))
+		sb.WriteString(embed(f.fig))
 	}
 	sb.WriteString(`</div>`)
 	return sb.String()
