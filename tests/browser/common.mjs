@@ -27,3 +27,24 @@ export async function launch() {
   page.setDefaultTimeout(60_000);
   return { browser, page };
 }
+
+// runTest launches Chromium, runs test(page), which returns the problems it
+// found (a thrown error is one problem), lets onFailure(page, problems) look
+// at the page when there are any (a screenshot; it may add problems), closes
+// the browser, and on failure prints them under "<prefix>: FAILED after
+// <secs()>" and exits 1. It returns when the test passed.
+export async function runTest(prefix, secs, test, onFailure) {
+  const { browser, page } = await launch();
+  let problems;
+  try {
+    problems = await test(page);
+  } catch (e) {
+    problems = [e instanceof TestFailure ? e.message : `${e.stack || e}`];
+  }
+  if (problems.length && onFailure) await onFailure(page, problems).catch(() => {});
+  await browser.close();
+  if (problems.length) {
+    console.log(`${prefix}: FAILED after ${secs()}:\n` + problems.map((p) => '  - ' + p).join('\n'));
+    process.exit(1);
+  }
+}

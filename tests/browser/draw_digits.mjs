@@ -14,7 +14,7 @@
 // Exits 0 when all holds, 1 with the reasons otherwise.
 //
 // Started by test_draw.sh, which sets these variables and CHROMIUM.
-import { env, launch, sleep, TestFailure } from './common.mjs';
+import { env, runTest, sleep, TestFailure } from './common.mjs';
 
 const MODE = env('DRAW_MODE');
 const MODELS = env('DRAW_MODELS', 'MLP,CNN').split(',');
@@ -196,19 +196,9 @@ async function testNotebook(page) {
   return problems;
 }
 
-const { browser, page } = await launch();
-page.on('pageerror', (e) => log(`page error: ${e.message}`));
-let problems;
-try {
-  problems = MODE === 'page' ? await testPage(page) : await testNotebook(page);
-} catch (e) {
-  problems = [e instanceof TestFailure ? e.message : `${e.stack || e}`];
-  await page.screenshot({ path: `${SCREENSHOT_DIR}/draw-${MODE}-failure.png` }).then(
-    () => log(`screenshot of the page: ${SCREENSHOT_DIR}/draw-${MODE}-failure.png`), () => {});
-}
-await browser.close();
-if (problems.length) {
-  console.log(`draw ${MODE}: FAILED after ${secs()}:\n` + problems.map((p) => '  - ' + p).join('\n'));
-  process.exit(1);
-}
+await runTest(`draw ${MODE}`, secs, (page) => {
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  return MODE === 'page' ? testPage(page) : testNotebook(page);
+}, (page) => page.screenshot({ path: `${SCREENSHOT_DIR}/draw-${MODE}-failure.png` }).then(
+  () => log(`screenshot of the page: ${SCREENSHOT_DIR}/draw-${MODE}-failure.png`)));
 log(`every model showed the digit drawn (1, 7, 0)`);

@@ -14,6 +14,8 @@
 #                       (the kernel runs in its own session, and the cell
 #                       programs GoNB builds live in $TMP).
 #   free_port           prints a free TCP port on 127.0.0.1.
+#   lab_cleanup         lab_stop, kill_leftovers, then removes $TMP: what a
+#                       test's exit trap does.
 #
 # The caller sets VENV and TMP, and exports whatever the kernel needs
 # (.venv/digits.env, DIGITS_QUICK).
@@ -73,4 +75,10 @@ kill_leftovers() {
   for pid in $(grep -lsF -- "$TMP/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
     [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
   done
+}
+
+lab_cleanup() {
+  lab_stop
+  kill_leftovers
+  rm -rf "$TMP"
 }

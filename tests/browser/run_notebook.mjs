@@ -11,7 +11,7 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, LAB_NOTEBOOK,
 // SCREENSHOT, CHROMIUM and BROWSER_TEST_TIMEOUT (seconds for Run All).
-import { env, launch, sleep, TestFailure } from './common.mjs';
+import { env, runTest, sleep, TestFailure } from './common.mjs';
 
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
@@ -159,14 +159,7 @@ async function main(page) {
   return problems;
 }
 
-const { browser, page } = await launch();
-let problems;
-try {
-  problems = await main(page);
-} catch (e) {
-  problems = [e instanceof TestFailure ? e.message : `${e.stack || e}`];
-}
-if (problems.length) {
+await runTest('browser', secs, main, async (page, problems) => {
   if (firstBad >= 0) {
     await page.locator('.jp-Notebook .jp-CodeCell').nth(firstBad).locator('.jp-OutputArea')
       .scrollIntoViewIfNeeded({ timeout: 5000 }).catch(() => {});
@@ -176,10 +169,5 @@ if (problems.length) {
     (e) => log(`no screenshot: ${e.message}`));
   const dialogText = await page.locator('.jp-Dialog').allInnerTexts().catch(() => []);
   if (dialogText.length) problems.push(`open dialog: ${dialogText.join(' | ')}`);
-}
-await browser.close();
-if (problems.length) {
-  console.log(`browser: FAILED after ${secs()}:\n` + problems.map((p) => '  - ' + p).join('\n'));
-  process.exit(1);
-}
+});
 log(`${NOTEBOOK}: all code cells ran, no error shown, loss plot visible`);

@@ -58,9 +58,7 @@ mkdir -p "$OUTDIR"
 # process left with the temporary folder in its command line.
 cleanup() {
   local rc=$?
-  lab_stop
-  kill_leftovers
-  rm -rf "$TMP"
+  lab_cleanup
   exit $rc
 }
 trap cleanup EXIT

@@ -72,9 +72,7 @@ rm -f "$OUTDIR"/draw-*.png
 cleanup() {
   local rc=$?
   [ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null
-  lab_stop
-  kill_leftovers
-  rm -rf "$TMP"
+  lab_cleanup
   exit $rc
 }
 trap cleanup EXIT

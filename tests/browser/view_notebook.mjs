@@ -10,7 +10,7 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, VIEW_NOTEBOOK,
 // SCREENSHOT_DIR and CHROMIUM.
-import { env, launch, sleep, TestFailure } from './common.mjs';
+import { env, runTest, sleep } from './common.mjs';
 
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
@@ -81,17 +81,5 @@ async function main(page) {
   return problems;
 }
 
-const { browser, page } = await launch();
-let problems;
-try {
-  problems = await main(page);
-} catch (e) {
-  problems = [`${e.stack || e}`];
-}
-if (problems.length) await page.screenshot({ path: `${SCREENSHOT_DIR}/view-failure.png` }).catch(() => {});
-await browser.close();
-if (problems.length) {
-  console.log(`browser: FAILED after ${secs()}:\n` + problems.map((p) => '  - ' + p).join('\n'));
-  process.exit(1);
-}
+await runTest('browser', secs, main, (page) => page.screenshot({ path: `${SCREENSHOT_DIR}/view-failure.png` }));
 log(`${NOTEBOOK}: every picture visible without running the notebook`);
