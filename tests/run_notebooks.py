@@ -36,42 +36,42 @@ KERNEL = "gonb"
 CELL_TIMEOUT = 1800  # seconds; the first cell compiles GoMLX when the Go cache is cold.
 
 
+def joined(value):
+    """A notebook text field, stored as a string or a list of lines, as one string."""
+    return value if isinstance(value, str) else "".join(value)
+
+
 def cell_text(cell):
     """All text a code cell printed, in order."""
     parts = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
+            parts.append(joined(out.get("text", "")))
         elif "data" in out:
-            plain = out["data"].get("text/plain", "")
-            plain = plain if isinstance(plain, str) else "".join(plain)
+            plain = joined(out["data"].get("text/plain", ""))
             parts.append(plain + "\n" if plain and not plain.endswith("\n") else plain)
-            parts.append(out["data"].get("text/html", ""))
+            parts.append(joined(out["data"].get("text/html", "")))
         elif out.get("output_type") == "error":
             parts.append("\n".join(out.get("traceback", [])))
-    return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
+    return "".join(parts)
+
+
+def pictures(out):
+    """Whether an output shows an SVG picture, and whether a PNG one, as a
+    MIME type of its own or inside its HTML."""
+    data = out.get("data", {})
+    html = joined(data.get("text/html", ""))
+    return "image/svg+xml" in data or "<svg" in html, "image/png" in data or "data:image/png" in html
 
 
 def has_image(cell):
-    for out in cell.get("outputs", []):
-        data = out.get("data", {})
-        if "image/svg+xml" in data or "image/png" in data:
-            return True
-        html = data.get("text/html", "")
-        html = html if isinstance(html, str) else "".join(html)
-        if "<svg" in html or "data:image/png" in html:
-            return True
-    return False
+    return any(any(pictures(out)) for out in cell.get("outputs", []))
 
 
 def svg_without_png(out):
     """Whether an output shows SVG with no PNG beside it (invisible untrusted)."""
-    data = out.get("data", {})
-    html = data.get("text/html", "")
-    html = html if isinstance(html, str) else "".join(html)
-    has_svg = "image/svg+xml" in data or "<svg" in html
-    has_png = "image/png" in data or "data:image/png" in html
-    return has_svg and not has_png
+    svg, png = pictures(out)
+    return svg and not png
 
 
 def check(nb, full=False):
