@@ -98,9 +98,11 @@ def check(nb, full=False):
 
 
 def quick_batches():
-    """The quick mode of this run: DIGITS_QUICK batches per epoch, 0 for full runs."""
+    """The quick mode of this run: DIGITS_QUICK batches per epoch, 0 for full
+    runs; as mnist.QuickBatchesFromEnv reads it, anything but a positive
+    number means a full run."""
     try:
-        return int(os.environ.get("DIGITS_QUICK", "0") or "0")
+        return max(int(os.environ.get("DIGITS_QUICK", "")), 0)
     except ValueError:
         return 0
 
