@@ -4,7 +4,7 @@
 #   make lab         set up, then open JupyterLab on notebooks/
 #   make test        set up, then run every test (Go, fuzz seeds, notebooks,
 #                    browser, classroom image: Dockerfile lint, offline
-#                    installation, JupyterHub)
+#                    installation, JupyterHub, the image built and run)
 #   make setup       install everything (idempotent; see scripts/setup.sh)
 #   make notebooks   re-execute the notebooks in place, saving their outputs
 #   make fuzz        run each fuzz target for FUZZTIME (default 30s)
@@ -32,7 +32,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub notebooks fuzz bench bench-setup bench-cells clean
+.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub test-image notebooks fuzz bench bench-setup bench-cells clean
 
 all: test
 
@@ -50,7 +50,7 @@ run: setup
 lab: setup
 	. $(VENV)/digits.env && jupyter lab --notebook-dir=$(CURDIR)/notebooks --port=$(LAB_PORT)
 
-TEST_PARTS := test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub
+TEST_PARTS := test-go test-bench test-notebooks test-browser test-docker-lint test-offline test-hub test-image
 
 # Every part in turn, each timed; the summary at the end says which took how long.
 test: setup
@@ -102,6 +102,16 @@ test-offline:
 
 test-hub:
 	bash tests/hub/test_hub.sh
+
+# The classroom image itself (tests/image/test_image.sh): built (on a Debian 13
+# base made with debootstrap where Docker Hub is out of reach), then run with
+# no network and a volume over /home/jovyan: healthy, token, uid 1000,
+# notebooks 00 and 03 (quick mode); then JupyterHub spawns it for two students
+# with DockerSpawner. On Debian as root it installs and starts Debian's
+# docker.io when no engine runs; elsewhere it says SKIPPED and why.
+# IMAGE=NAME tests a built image; KEEP_IMAGE=1 keeps the one it builds.
+test-image:
+	DIGITS_QUICK=$${DIGITS_QUICK:-20} bash tests/image/test_image.sh
 
 # The benchmark: GoMLX (data on the backend, host batches, pure Go) and the
 # peers PyTorch, JAX and PaddlePaddle (CPU) from bench/requirements-peers.txt,

