@@ -51,8 +51,10 @@ BUILD_PYTHON=/usr/bin/python3
 BUILD_APT_PACKAGES="python3=3.13.5-1 python3-venv=3.13.5-1 gcc=4:14.2.0-1 libc6-dev=2.41-12+deb13u5 tini=0.19.0-3+b8"
 
 say() { printf 'image: %s\n' "$*"; }
-fail() { say "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-skip() { say "SKIPPED: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+# The verdict is the last line, printed once everything is cleaned up.
+VERDICT="0 passed, 1 failed"
+fail() { say "FAIL: $*"; VERDICT="0 passed, 1 failed"; exit 1; }
+skip() { say "SKIPPED: $*"; VERDICT="0 passed, 0 failed, 1 skipped"; exit 0; }
 elapsed() { echo $(( $(date +%s) - $1 )); }
 mib() { echo $(( $1 / 1048576 )); }
 
@@ -80,6 +82,7 @@ cleanup() {
     [ -z "$BRIDGE_BEFORE" ] && ip link delete docker0 2>/dev/null
     say "stopped the Docker engine it started (pid $DOCKERD_PID)"
   fi
+  echo "$VERDICT"
   exit $rc
 }
 trap cleanup EXIT
@@ -287,4 +290,4 @@ HUB_SPAWNER=docker HUB_IMAGE=$IMAGE HUB_RUN_ID=$RUN_ID bash "$ROOT/tests/hub/tes
 hub_seconds=$(elapsed "$hub_start")
 
 say "summary: image $size_mib MiB, built in ${build_seconds:-(not built here)}${build_seconds:+s}, peak memory while chapter 3 trains ${peak_03:-not measurable here}, DockerSpawner hub test ${hub_seconds}s, whole test $(elapsed "$test_start")s"
-echo "1 passed, 0 failed"
+VERDICT="1 passed, 0 failed"
