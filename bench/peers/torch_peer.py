@@ -22,6 +22,8 @@ def setup(opts) -> dict:
     torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float32)
     note = "eager nn.Module, index_select batches, optim.SGD"
+    # The kernels ATen dispatches to (ATEN_CPU_CAPABILITY caps them).
+    note += ", ATen " + torch.backends.cpu.get_cpu_capability()
     if opts.torch_compile:
         note += ", torch.compile"
     return {"version": torch.__version__.split("+")[0], "threads": torch.get_num_threads(), "note": note,

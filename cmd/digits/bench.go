@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/cpu"
 
 	"github.com/godigits/digits/internal/bench"
 	"github.com/godigits/digits/mnist"
@@ -17,7 +20,7 @@ func runBench(args []string) error {
 		"Prints Markdown tables and writes the report as JSON. `make bench` installs the peers and runs it.")
 	var (
 		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
-		devices                                                                           string
+		devices, maxISA                                                                   string
 		warmup, lossSteps, steps, goImages                                                int
 		seed                                                                              int64
 		plain                                                                             bool
@@ -37,14 +40,21 @@ func runBench(args []string) error {
 	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
 	fs.BoolVar(&plain, "plain", true, "also time GoMLX's plain path (mnist/network.go's layers, batches built on the host)")
 	fs.StringVar(&devices, "devices", "", "also time the plain path data parallel on these numbers of devices of the backend, like 1,2,4 (empty: none)")
+	fs.StringVar(&maxISA, "max-isa", "", "cap every framework's instruction set at this one, as on a CPU without AVX-512: "+
+		strings.Join(bench.MaxISAs(), ", ")+" (empty: what the CPU has)")
 	dataDirFlag(fs, &dataDir)
 	backendFlag(fs, &backendName)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	capEnv, err := bench.CapEnv(maxISA, os.Getenv("XLA_FLAGS"))
+	if err != nil {
+		return usageError{fmt.Errorf("-max-isa: %v", err)}
+	}
 
 	o := bench.Options{Seed: seed, WarmupSteps: warmup, LossSteps: lossSteps, MaxSteps: steps, Plain: plain,
-		GoImages: goImages, Python: python, PeerScript: peerScript, Dir: dir, Log: os.Stderr}
+		GoImages: goImages, Python: python, PeerScript: peerScript, Dir: dir, Log: os.Stderr,
+		MaxISA: strings.ToLower(maxISA), CapEnv: capEnv}
 	var archs []mnist.Architecture
 	for _, s := range splitList(models) {
 		if err := (mnist.ModelConfig{Arch: mnist.Architecture(s), Task: mnist.Regression}).Validate(); err != nil {
@@ -110,6 +120,19 @@ func runBench(args []string) error {
 	if err := mnist.Ensure(dataDir); err != nil {
 		return err
 	}
+	// With a cap on a machine with AVX-512, the command runs itself again
+	// with CPUID masked, so that the precompiled kernels see no AVX-512
+	// either; the run goes on unmasked where that cannot be done.
+	if maxISA != "" && os.Getenv(bench.CPUIDMaskEnv) == "" && cpu.X86.HasAVX512F {
+		err := execWithCPUIDMask()
+		fmt.Fprintf(os.Stderr, "bench: -max-isa: CPUID not masked (%v): precompiled kernels may still use AVX-512\n", err)
+	}
+	o.CPUIDMasked = bench.CPUIDMasked()
+	// The cap goes into the environment before the backend starts (XLA reads
+	// XLA_FLAGS when its client is created); the peers inherit it.
+	if err := bench.SetEnv(capEnv); err != nil {
+		return err
+	}
 	backend, err := startBackend(backendName)
 	if err != nil {
 		return err
@@ -139,6 +162,30 @@ func runBench(args []string) error {
 	}
 	fmt.Printf("\nreport: %s\n", out)
 	return nil
+}
+
+// execWithCPUIDMask replaces this process with the same command run with
+// the CPUID mask library preloaded (bench.BuildCPUIDMask); it returns only
+// if that cannot be done.
+func execWithCPUIDMask() error {
+	if !bench.CanMaskCPUID() {
+		return fmt.Errorf("the kernel does not report CPUID faulting (cpuid_fault in /proc/cpuinfo)")
+	}
+	lib, err := bench.BuildCPUIDMask()
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	preload := lib
+	if old := os.Getenv("LD_PRELOAD"); old != "" {
+		preload += ":" + old
+	}
+	env := append(os.Environ(), "LD_PRELOAD="+preload, bench.CPUIDMaskEnv+"="+lib)
+	fmt.Fprintf(os.Stderr, "bench: -max-isa: running again with CPUID masked (LD_PRELOAD=%s)\n", lib)
+	return syscall.Exec(exe, os.Args, env)
 }
 
 func splitList(s string) []string {

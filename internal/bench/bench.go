@@ -98,6 +98,14 @@ type Options struct {
 	Dir string
 	// Log receives progress lines.
 	Log io.Writer
+	// MaxISA is the instruction set every framework was capped at ("avx2"),
+	// by the variables CapEnv, set in the environment before the backend
+	// started; empty when each uses what the CPU has.
+	MaxISA string
+	CapEnv []string
+	// CPUIDMasked says that the run's processes saw CPUID without AVX-512
+	// (CPUIDMasked, cpuidmask.go).
+	CPUIDMasked bool
 }
 
 // Column is one framework (or GoMLX variant) of the report.
@@ -119,8 +127,14 @@ type Report struct {
 	Go      string `json:"go"`
 	GoMLX   string `json:"gomlx"`
 	Backend string `json:"backend"`
-	Cases   []Case `json:"cases"`
-	Options struct {
+	// CPUExtensions are the CPU's vector extensions (from /proc/cpuinfo);
+	// MaxISA, CapEnv and CPUIDMasked the cap of Options, if any.
+	CPUExtensions string   `json:"cpu_extensions"`
+	MaxISA        string   `json:"max_isa,omitempty"`
+	CapEnv        []string `json:"cap_env,omitempty"`
+	CPUIDMasked   bool     `json:"cpuid_masked,omitempty"`
+	Cases         []Case   `json:"cases"`
+	Options       struct {
 		Seed        int64 `json:"seed"`
 		WarmupSteps int   `json:"warmup_steps"`
 		LossSteps   int   `json:"loss_steps"`

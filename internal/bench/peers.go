@@ -117,6 +117,11 @@ func newReport(backend compute.Backend, o Options) *Report {
 		GoMLX:   moduleVersion("github.com/gomlx/gomlx"),
 		Backend: backend.Name() + ": " + backend.Description(),
 		Cases:   o.Cases,
+
+		CPUExtensions: cpuVectorExtensions(),
+		MaxISA:        o.MaxISA,
+		CapEnv:        o.CapEnv,
+		CPUIDMasked:   o.CPUIDMasked,
 	}
 	r.Options.Seed, r.Options.WarmupSteps, r.Options.LossSteps, r.Options.MaxSteps = o.Seed, o.WarmupSteps, o.LossSteps, o.MaxSteps
 	return r

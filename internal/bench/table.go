@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -33,6 +34,18 @@ func (r *Report) peers() []*Column {
 // check that every framework computed the same losses.
 func (r *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%s, %d cores, %s; GoMLX %s, %s\n", r.Machine, r.Cores, r.Go, r.GoMLX, r.Backend)
+	fmt.Fprintf(w, "CPU vector extensions: %s", orNone(r.CPUExtensions))
+	if r.MaxISA != "" {
+		mask := "CPUID not masked: precompiled kernels may still use AVX-512"
+		switch {
+		case r.CPUIDMasked:
+			mask = "CPUID masked: no AVX-512 seen"
+		case r.CPUExtensions != "" && !slices.Contains(strings.Fields(r.CPUExtensions), "avx512f"):
+			mask = "the CPU has no AVX-512"
+		}
+		fmt.Fprintf(w, "; CAPPED AT %s for every framework but the pure-Go backend (%s; %s)", strings.ToUpper(r.MaxISA), mask, strings.Join(r.CapEnv, " "))
+	}
+	fmt.Fprintln(w)
 	for _, c := range r.Columns {
 		fmt.Fprintf(w, "- %s: %s %s", c.Name, c.Version, c.Device)
 		if c.Threads > 0 {
@@ -174,6 +187,13 @@ func firstLine(s string) string {
 		line = line[:60] + "..."
 	}
 	return line
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // writeMarkdown writes rows as a Markdown table, the first row as header,
