@@ -39,10 +39,16 @@ export HUB_SPAWNER=${HUB_SPAWNER:-local}
 if [ "$HUB_SPAWNER" = docker ]; then
   : "${HUB_IMAGE:?HUB_SPAWNER=docker needs HUB_IMAGE}" "${HUB_RUN_ID:?HUB_SPAWNER=docker needs HUB_RUN_ID}"
   export HUB_RUN_ID=$HUB_RUN_ID-hub
-  # The containers reach the hub's API on the bridge's own address.
+  # The containers reach the hub's API on the bridge's own address: the
+  # network's gateway, or, when the engine does not report one (dockerd 20.10
+  # on a fresh data folder), the address of the bridge's interface (docker0).
   export HUB_BRIDGE_IP
-  HUB_BRIDGE_IP=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}') && [ -n "$HUB_BRIDGE_IP" ] \
-    || fail "no address for Docker's bridge network (docker network inspect bridge)"
+  HUB_BRIDGE_IP=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+  if [ -z "$HUB_BRIDGE_IP" ]; then
+    bridge_if=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}')
+    HUB_BRIDGE_IP=$(ip -4 -o addr show dev "${bridge_if:-docker0}" 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')
+  fi
+  [ -n "$HUB_BRIDGE_IP" ] || fail "no address for Docker's bridge network (docker network inspect bridge; ip addr show docker0)"
 fi
 # The students' containers and volumes (HUB_SPAWNER=docker).
 containers() { [ "$HUB_SPAWNER" = docker ] && docker ps -aq --filter "name=^$HUB_RUN_ID-"; }
