@@ -6,7 +6,8 @@ server's contents API, start a GoNB kernel and run two cells over the kernel's
 websocket (Jupyter messaging protocol): the course's binding cell and a Go
 cell that imports the course's mnist package. Then checks that each sees only
 their own file and that neither can use the other's server, and stops alice's
-server (bob's is left for the hub to stop). Prints a transcript; exits non-zero on the first failed check.
+server (bob's is left for the hub to stop). Prints a transcript; exits non-zero
+on the first failed check.
 """
 
 import datetime

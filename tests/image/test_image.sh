@@ -53,20 +53,21 @@ BUILD_APT_PACKAGES="python3=3.13.5-1 python3-venv=3.13.5-1 gcc=4:14.2.0-1 libc6-
 say() { printf 'image: %s\n' "$*"; }
 # The verdict is the last line, printed once everything is cleaned up.
 VERDICT="0 passed, 1 failed"
-fail() { say "FAIL: $*"; VERDICT="0 passed, 1 failed"; exit 1; }
+fail() { say "FAIL: $*"; exit 1; }
 skip() { say "SKIPPED: $*"; VERDICT="0 passed, 0 failed, 1 skipped"; exit 0; }
 elapsed() { echo $(( $(date +%s) - $1 )); }
 mib() { echo $(( $1 / 1048576 )); }
 
 mkdir -p "$OUTDIR"
 test_start=$(date +%s)
-DOCKERD_PID= CONTAINER= VOLUME= BUILT_IMAGE= BRIDGE_BEFORE=
+DOCKERD_PID= CONTAINER= VOLUME= BUILT_IMAGE= BRIDGE_BEFORE= ROOTFS=
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$CONTAINER" ]; then docker rm -f "$CONTAINER" >/dev/null 2>&1; fi
   if [ -n "$VOLUME" ]; then docker volume rm -f "$VOLUME" >/dev/null 2>&1; fi
+  if [ -n "$ROOTFS" ]; then rm -rf "$ROOTFS"; fi
   if [ -n "$BUILT_IMAGE" ]; then
     if [ "${KEEP_IMAGE:-0}" = 1 ]; then
       say "kept the image $BUILT_IMAGE (KEEP_IMAGE=1)"
@@ -123,8 +124,6 @@ else
   done
   say "Docker engine: Debian's docker.io, dockerd $(docker version -f '{{.Server.Version}}'), started here in $(elapsed "$engine_start")s (data in $CACHE/docker)"
 fi
-export DOCKER_HOST=${DOCKER_HOST:-}
-[ -n "$DOCKER_HOST" ] || unset DOCKER_HOST
 
 # 2 and 3. The image: given, or built on a Debian base.
 if [ -n "${IMAGE:-}" ]; then
@@ -149,23 +148,23 @@ else
       say "installing Debian's debootstrap ${DEBOOTSTRAP[$release]}"
       apt_install "debootstrap=${DEBOOTSTRAP[$release]}" || fail "apt-get install debootstrap failed"
     fi
-    rootfs=$(mktemp -d "${TMPDIR:-/tmp}/digits-base.XXXXXX")
+    ROOTFS=$(mktemp -d "${TMPDIR:-/tmp}/digits-base.XXXXXX")
     say "base: debootstrap --variant=minbase $BASE_SUITE from $mirror"
-    debootstrap --variant=minbase "$BASE_SUITE" "$rootfs" "$mirror" > "$OUTDIR/debootstrap.log" 2>&1 \
-      || { rm -rf "$rootfs"; tail -5 "$OUTDIR/debootstrap.log"; fail "debootstrap failed (log: $OUTDIR/debootstrap.log)"; }
+    debootstrap --variant=minbase "$BASE_SUITE" "$ROOTFS" "$mirror" > "$OUTDIR/debootstrap.log" 2>&1 \
+      || { tail -5 "$OUTDIR/debootstrap.log"; fail "debootstrap failed (log: $OUTDIR/debootstrap.log)"; }
     # Outgoing HTTPS may be re-signed by a local authority (it is on the
     # project's machines): the base trusts what this machine trusts.
-    mkdir -p "$rootfs/usr/local/share/ca-certificates"
-    cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null
-    cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-    chroot "$rootfs" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BASE_CA_CERTIFICATES >/dev/null && update-ca-certificates && apt-get clean && rm -rf /var/lib/apt/lists/*" >> "$OUTDIR/debootstrap.log" 2>&1 \
-      || { rm -rf "$rootfs"; tail -5 "$OUTDIR/debootstrap.log"; fail "installing $BASE_CA_CERTIFICATES into the base failed (log: $OUTDIR/debootstrap.log)"; }
-    : > "$rootfs/etc/resolv.conf"
+    mkdir -p "$ROOTFS/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/" 2>/dev/null
+    cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+    chroot "$ROOTFS" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BASE_CA_CERTIFICATES >/dev/null && update-ca-certificates && apt-get clean && rm -rf /var/lib/apt/lists/*" >> "$OUTDIR/debootstrap.log" 2>&1 \
+      || { tail -5 "$OUTDIR/debootstrap.log"; fail "installing $BASE_CA_CERTIFICATES into the base failed (log: $OUTDIR/debootstrap.log)"; }
+    : > "$ROOTFS/etc/resolv.conf"
     # pip trusts certifi's list unless told otherwise.
-    tar -C "$rootfs" -c . | docker import -c 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' -c 'CMD ["bash"]' \
+    tar -C "$ROOTFS" -c . | docker import -c 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' -c 'CMD ["bash"]' \
       -m "debootstrap --variant=minbase $BASE_SUITE $mirror, with $BASE_CA_CERTIFICATES and this machine's certificate authorities" - "$BASE" >/dev/null \
-      || { rm -rf "$rootfs"; fail "docker import of the base failed"; }
-    rm -rf "$rootfs"
+      || fail "docker import of the base failed"
+    rm -rf "$ROOTFS" && ROOTFS=
     say "base: $BASE made in $(elapsed "$base_start")s ($(mib "$(docker image inspect -f '{{.Size}}' "$BASE")") MiB; kept as a cache)"
   fi
 
@@ -269,15 +268,16 @@ for nb in 00_getting_started 03_network_structure; do
   took=$(elapsed "$nb_start")
   docker cp "$CONTAINER:/tmp/digits-test-notebooks/$nb.ipynb" "$OUTDIR/notebooks/$nb.ipynb" >/dev/null
   cells=$("$VENV/bin/python" -c 'import json, sys; nb = json.load(open(sys.argv[1])); print(sum(1 for c in nb["cells"] if c["cell_type"] == "code"))' "$OUTDIR/notebooks/$nb.ipynb")
-  peak=
+  peak= peak_mib=
   if [ -n "$pf" ]; then
-    peak=", peak memory $(mib "$(cat "$pf")") MiB (memory cgroup, file cache included)"
+    peak_mib=$(mib "$(cat "$pf")")
+    peak=", peak memory $peak_mib MiB (memory cgroup, file cache included)"
     [ "$reset" = yes ] || peak+=" (since the container started: this kernel cannot reset the peak)"
   fi
   say "notebook $nb: $cells code cells, no error, ${took}s (quick mode, $QUICK batches per epoch)$peak"
   if [ "$nb" = 03_network_structure ]; then
     grep -q 'QUICK MODE' "$OUTDIR/notebooks/$nb.ipynb" || fail "notebook $nb did not run in quick mode: DIGITS_QUICK did not reach the kernel"
-    [ -z "$pf" ] || peak_03="$(mib "$(cat "$pf")") MiB"
+    peak_03=${peak_mib:+$peak_mib MiB}
   fi
 done
 docker rm -f "$CONTAINER" >/dev/null && CONTAINER=
