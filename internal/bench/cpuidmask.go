@@ -63,8 +63,7 @@ func BuildCPUIDMask() (string, error) {
 // CanMaskCPUID says whether this machine can hide AVX-512 from CPUID: it
 // has AVX-512 to hide, and the kernel reports CPUID faulting.
 func CanMaskCPUID() bool {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	return err == nil && cpu.X86.HasAVX512F && slices.Contains(cpuFlags(string(data)), "cpuid_fault")
+	return cpu.X86.HasAVX512F && slices.Contains(cpuFlags(readCPUInfo()), "cpuid_fault")
 }
 
 // CPUIDMasked says whether this process runs with the CPUID mask and sees

@@ -79,11 +79,7 @@ var vectorExtensions = []string{"sse4_2", "avx", "avx2", "fma", "avx512f", "avx5
 // cpuVectorExtensions returns which of vectorExtensions the CPU has, from
 // the flags line of /proc/cpuinfo, or "" where there is none to read.
 func cpuVectorExtensions() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	return vectorExtensionsOf(string(data))
+	return vectorExtensionsOf(readCPUInfo())
 }
 
 // vectorExtensionsOf returns which of vectorExtensions cpuinfo (the text
@@ -101,11 +97,27 @@ func vectorExtensionsOf(cpuinfo string) string {
 
 // cpuFlags returns the flags of the first CPU of cpuinfo.
 func cpuFlags(cpuinfo string) []string {
+	flags, _ := cpuInfoField(cpuinfo, "flags")
+	return strings.Fields(flags)
+}
+
+// readCPUInfo returns the text of /proc/cpuinfo, or "" where there is none.
+func readCPUInfo() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// cpuInfoField returns the value of the field name ("model name", "flags")
+// of the first CPU of cpuinfo, and whether it is there.
+func cpuInfoField(cpuinfo, name string) (string, bool) {
 	for line := range strings.SplitSeq(cpuinfo, "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if ok && strings.TrimSpace(name) == "flags" {
-			return strings.Fields(value)
+		key, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == name {
+			return strings.TrimSpace(value), true
 		}
 	}
-	return nil
+	return "", false
 }

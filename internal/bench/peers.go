@@ -129,13 +129,8 @@ func newReport(backend compute.Backend, o Options) *Report {
 
 // cpuModel returns the CPU's model name from /proc/cpuinfo, or GOARCH.
 func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil {
-		for line := range strings.SplitSeq(string(data), "\n") {
-			if name, ok := strings.CutPrefix(line, "model name"); ok {
-				return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-			}
-		}
+	if name, ok := cpuInfoField(readCPUInfo(), "model name"); ok {
+		return name
 	}
 	return runtime.GOARCH
 }
