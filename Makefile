@@ -10,6 +10,8 @@
 #   make fuzz        run each fuzz target for FUZZTIME (default 30s)
 #   make bench       time the models on GoMLX against PyTorch, JAX and
 #                    PaddlePaddle (installs them into .venv-bench; minutes)
+#   make bench-gpu   the same on an NVIDIA GPU: GoMLX on XLA's CUDA plugin
+#                    against PyTorch and JAX on CUDA (scripts/bench-gpu.sh)
 #   make bench-cells time a notebook cell, from execute to output, on the
 #                    GoNB kernel and on the Python kernel (about 2 minutes)
 #
@@ -32,7 +34,7 @@ export PATH := $(VENV)/bin:$(PATH)
 
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub test-image notebooks fuzz bench bench-setup bench-cells clean
+.PHONY: all run setup lab test test-go test-bench test-notebooks test-browser test-draw test-docker-lint test-offline test-hub test-image notebooks fuzz bench bench-setup bench-gpu bench-cells clean
 
 all: test
 
@@ -124,6 +126,17 @@ bench: setup bench-setup
 
 bench-setup:
 	@bash scripts/setup-bench.sh
+
+# The benchmark on an NVIDIA GPU (scripts/bench-gpu.sh): make setup with the
+# XLA CUDA plugin (XLA_CUDA=1), the peers of make bench with JAX's CUDA
+# plugin added (bench/requirements-peers-cuda.txt; PyPI's PyTorch is already
+# its CUDA build), then GoMLX, PyTorch and JAX on the GPU in one run, and the
+# chapter-3 CNN trained there. Tables: testoutput/bench/bench-gpu.md.
+bench-gpu: export XLA_CUDA := 1
+bench-gpu: setup bench-setup
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --require-hashes -r bench/requirements-peers-cuda.txt
+	. $(VENV)/digits.env && DIGITS_BENCH_PYTHON=$(BENCH_VENV)/bin/python BENCH_FLAGS="$(BENCH_FLAGS)" bash scripts/bench-gpu.sh
 
 # Cell latency (bench/cells/cells.py): the kernel of make setup runs the
 # notebooks' binding cell, an import cell and 20 trivial cells; the Python

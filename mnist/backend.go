@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"  // Registers the pure-Go backend "go".
 	"github.com/gomlx/go-xla/compute/xla" // Registers the XLA backend "xla".
+	"github.com/gomlx/go-xla/pjrt"
 
 	"github.com/godigits/digits/internal/plugin"
 )
@@ -148,6 +149,13 @@ func StartBackend(config string) (backend compute.Backend, err error) {
 func firstLine(err error) error {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return fmt.Errorf("%s", msg)
+}
+
+// IsCUDA tells whether backend is XLA with a CUDA plugin: it runs on an
+// NVIDIA GPU.
+func IsCUDA(backend compute.Backend) bool {
+	p, ok := backend.(interface{ PluginName() string })
+	return ok && pjrt.IsCUDAName(p.PluginName())
 }
 
 // IsPureGo tells whether backend is GoMLX's pure-Go backend.

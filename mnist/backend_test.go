@@ -148,6 +148,9 @@ func TestIsPureGo(t *testing.T) {
 	if !IsPureGo(goBackend(t)) {
 		t.Error("IsPureGo(the pure-Go backend) is false")
 	}
+	if IsCUDA(goBackend(t)) {
+		t.Error("IsCUDA(the pure-Go backend) is true")
+	}
 	if choice := ChooseBackend(); choice.Config != "go" {
 		b, err := StartBackend(choice.Config)
 		if err != nil {
@@ -156,6 +159,10 @@ func TestIsPureGo(t *testing.T) {
 		defer b.Finalize()
 		if IsPureGo(b) {
 			t.Errorf("IsPureGo(%s) is true", b.Name())
+		}
+		// IsCUDA names the same plugins as the choice of the GPU's memory.
+		if got, want := IsCUDA(b), strings.Contains(choice.Config, "cuda"); got != want {
+			t.Errorf("IsCUDA(%s) = %v, want %v", b.Description(), got, want)
 		}
 	}
 }

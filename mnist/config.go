@@ -104,8 +104,8 @@ type TrainConfig struct {
 	// numbers faster.
 	Plain bool `json:"plain,omitempty"`
 	// StepsPerCall is how many training steps one call of the compiled
-	// training executable runs on the fast path; 0 means
-	// [TrainConfig.DefaultStepsPerCall]. The result does not depend on it.
+	// training executable runs on the fast path; 0 means the default
+	// ([Model.StepsPerCall]). The result does not depend on it.
 	StepsPerCall int `json:"steps_per_call,omitempty"`
 	// Devices is how many devices of the backend train the model, data
 	// parallel (chapter 6, 资源配置; devices.go): 0 or 1 is one device; with

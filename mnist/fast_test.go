@@ -250,4 +250,22 @@ func TestDefaultStepsPerCall(t *testing.T) {
 	if err := (TrainConfig{Model: ModelConfig{Arch: MLP, Task: Regression}, StepsPerCall: -1}).Validate(); err == nil {
 		t.Error("StepsPerCall -1 was accepted")
 	}
+	// What a model runs: the default off a GPU, the setting when given, one
+	// step on the plain path.
+	for _, c := range []struct {
+		cfg  TrainConfig
+		want int
+	}{
+		{TrainConfig{Model: ModelConfig{Arch: MLP, Task: Regression}, BatchSize: 100}, 10},
+		{TrainConfig{Model: ModelConfig{Arch: CNN, Task: Regression}, BatchSize: 100, StepsPerCall: 4}, 4},
+		{TrainConfig{Model: ModelConfig{Arch: MLP, Task: Regression}, BatchSize: 100, StepsPerCall: 4, Plain: true}, 1},
+	} {
+		m, err := NewModel(goBackend(t), c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.StepsPerCall(); got != c.want {
+			t.Errorf("%+v: %d steps per call, want %d", c.cfg, got, c.want)
+		}
+	}
 }

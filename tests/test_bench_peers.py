@@ -342,8 +342,40 @@ def test_run_peer_reports_spec_errors(tmp_path):
     assert res["framework"] == "torch" and "spec" in res["error"] and res["cases"] == []
 
 
+def test_run_peer_device_option(tmp_path):
+    run_peer = os.path.join(PEERS, "run_peer.py")
+    out = tmp_path / "jax.json"
+    args = [sys.executable, run_peer, "--framework", "jax", "--spec", str(tmp_path / "missing.json"), "--out", str(out)]
+    r = subprocess.run(args + ["--device", "tpu"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "argument --device: invalid choice: 'tpu'" in r.stderr and not out.exists()
+    # The environment sets the default (runs started by Go), the flag wins.
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60, env=dict(os.environ, DIGITS_BENCH_DEVICE="cuda"))
+    assert r.returncode == 1 and json.loads(out.read_text())["device"] == "cuda"
+    r = subprocess.run(args + ["--device", "cpu"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, DIGITS_BENCH_DEVICE="cuda"))
+    assert r.returncode == 1 and json.loads(out.read_text())["device"] == "cpu"
+
+
 # ---------------------------------------------------------------------------
 # Real frameworks (skipped where not installed)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax", "paddle"])
+def test_framework_on_a_missing_gpu_says_so(tiny, tmp_path, framework):
+    """--device cuda where the framework finds no GPU: every case gets the
+    framework's reason, and the exit status is 1 (Go reports the column's
+    error); skipped where a GPU is there."""
+    module = pytest.importorskip({"torch": "torch", "jax": "jax", "paddle": "paddle"}[framework])
+    if os.path.exists("/dev/nvidiactl") or (framework == "torch" and module.cuda.is_available()):
+        pytest.skip("a GPU is there")
+    lin, _ = make_case(tiny, "linear-reg", "linear", "regression", 4)
+    out = tmp_path / f"{framework}.json"
+    r = subprocess.run([sys.executable, os.path.join(PEERS, "run_peer.py"), "--framework", framework,
+                        "--spec", make_spec(tiny, [lin]), "--out", str(out), "--device", "cuda"],
+                       capture_output=True, text=True, timeout=300)
+    res = json.loads(out.read_text())
+    assert r.returncode == 1 and res["device"] == "cuda", r.stderr[-2000:]
+    assert res["error"].startswith(f"{framework} unavailable: ") and res["cases"] == [{"name": "linear-reg", "error": res["error"]}]
 
 
 def numpy_cnn_forward(params, x, channels):

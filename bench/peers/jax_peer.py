@@ -1,4 +1,5 @@
-"""JAX peer: one jax.jit train step (params donated) on the CPU platform.
+"""JAX peer: one jax.jit train step (params donated) on the CPU platform, or
+on the CUDA platform when DIGITS_BENCH_DEVICE=cuda (run_peer.py --device).
 
 Data path (option --jax-data, env DIGITS_JAX_DATA):
   take (default): the split lives on the device as one float32 array; the
@@ -12,7 +13,15 @@ from __future__ import annotations
 
 import os
 
-os.environ["JAX_PLATFORMS"] = "cpu"  # before jax is imported
+import glob
+import shutil
+
+PLATFORM = "cuda" if os.environ.get("DIGITS_BENCH_DEVICE") == "cuda" else "cpu"
+if PLATFORM == "cuda" and not glob.glob("/dev/nvidia*") and not shutil.which("nvidia-smi"):
+    # JAX's CUDA plugin, when installed, crashes the process (SIGSEGV in its
+    # version check) on a machine without an NVIDIA driver: say why instead.
+    raise RuntimeError("no NVIDIA GPU here (no /dev/nvidia*, no nvidia-smi) for JAX's CUDA platform")
+os.environ["JAX_PLATFORMS"] = PLATFORM  # before jax is imported
 
 import common  # noqa: E402
 
@@ -34,7 +43,7 @@ from jax import lax
 
 NAME = "jax"
 
-jax.config.update("jax_platforms", "cpu")
+jax.config.update("jax_platforms", PLATFORM)
 jax.config.update("jax_enable_x64", False)  # float32 everywhere
 
 
@@ -42,8 +51,14 @@ def setup(opts) -> dict:
     note = ("jit step, params donated, "
             + ("batch gathered in the step (jnp.take)" if opts.jax_data == "take" else "batch gathered on host")
             + ", NHWC conv, first-maximum pooling gradient")
+    try:
+        device = jax.devices()[0]
+    except Exception as e:  # noqa: BLE001 - JAX without its CUDA plugin fails with a bare assertion
+        raise RuntimeError(f"jax {jax.__version__} finds no {PLATFORM} device (for cuda: a GPU, and jax-cuda13-plugin "
+                           f"installed): {type(e).__name__}: {e}") from e
     return {"version": jax.__version__, "threads": THREADS, "note": note,
-            "options": {"jax_data": opts.jax_data, "jaxlib": jaxlib.__version__}}
+            "options": {"jax_data": opts.jax_data, "jaxlib": jaxlib.__version__},
+            "device": f"{device.platform}: {device.device_kind}" if PLATFORM == "cuda" else "cpu"}
 
 
 def max_pool(x):

@@ -24,7 +24,12 @@ NAME = "paddle"
 
 def setup(opts) -> dict:
     threads = common.thread_count()
-    paddle.set_device("cpu")
+    if opts.device == "cuda":
+        if not paddle.is_compiled_with_cuda():
+            raise RuntimeError(f"PaddlePaddle {paddle.__version__} is a CPU build (no CUDA); install its GPU build to run it on the GPU")
+        paddle.set_device("gpu")
+    else:
+        paddle.set_device("cpu")
     paddle.set_default_dtype("float32")
     try:  # math library (oneDNN / MKL / OpenBLAS) threads
         paddle.base.core.set_num_threads(threads)
@@ -32,7 +37,7 @@ def setup(opts) -> dict:
         pass
     return {"version": paddle.__version__, "threads": threads,
             "note": "dygraph paddle.nn layers, paddle.gather batches, optimizer.SGD",
-            "options": {}}
+            "options": {}, "device": str(paddle.get_device())}
 
 
 class Net(nn.Layer):
@@ -125,7 +130,7 @@ class Trainer(common.Trainer):
         return loss.detach()
 
     def sync(self, v):
-        float(v)  # dygraph CPU ops are synchronous; a cheap barrier
+        float(v)  # copies the value to the host: waits for the GPU too
 
     def to_float(self, v):
         return float(v)

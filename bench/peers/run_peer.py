@@ -13,6 +13,8 @@ spec or the framework cannot be loaded at all, the JSON has a top-level
 Options (each also settable by environment, for runs started by Go):
   --torch-compile        DIGITS_TORCH_COMPILE=1   torch.compile the model (default off)
   --jax-data take|host   DIGITS_JAX_DATA          jax batch gather on device / on host
+  --device cpu|cuda      DIGITS_BENCH_DEVICE      where torch and jax train (default cpu;
+                                                  cuda: the first NVIDIA GPU, paddle not run)
 Threads: DIGITS_BENCH_THREADS, else OMP_NUM_THREADS, else os.cpu_count().
 """
 
@@ -34,6 +36,7 @@ if HERE not in sys.path:
 import common  # noqa: E402
 
 MODULES = {"torch": "torch_peer", "jax": "jax_peer", "paddle": "paddle_peer"}
+DEVICES = ("cpu", "cuda")
 
 
 def env_bool(name: str) -> bool:
@@ -47,13 +50,16 @@ def parse_args(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--torch-compile", action="store_true", default=env_bool("DIGITS_TORCH_COMPILE"))
     ap.add_argument("--jax-data", choices=("take", "host"), default=os.environ.get("DIGITS_JAX_DATA") or "take")
+    ap.add_argument("--device", choices=DEVICES, default=os.environ.get("DIGITS_BENCH_DEVICE") or "cpu")
     ap.add_argument("--cases", default="", help="comma-separated case names to run (default all)")
     return ap.parse_args(argv)
 
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    result = {"framework": opts.framework, "version": None, "threads": None, "device": "cpu",
+    # The peers read it when they are imported (jax chooses its platform then).
+    os.environ["DIGITS_BENCH_DEVICE"] = opts.device
+    result = {"framework": opts.framework, "version": None, "threads": None, "device": opts.device,
               "python": platform.python_version(), "cases": []}
     try:
         spec = common.load_spec(opts.spec)
@@ -78,7 +84,7 @@ def main(argv=None) -> int:
         peer = importlib.import_module(MODULES[opts.framework])
         info = peer.setup(opts)
         result.update(version=info["version"], threads=info["threads"], note=info.get("note", ""),
-                      options=info.get("options", {}))
+                      options=info.get("options", {}), device=info.get("device", opts.device))
         common.log(f"{opts.framework} {info['version']}, {info['threads']} threads, "
                    f"imported in {time.perf_counter() - t:.1f}s, options {info.get('options')}")
     except Exception as e:  # noqa: BLE001

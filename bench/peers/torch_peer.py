@@ -1,6 +1,7 @@
-"""PyTorch peer: eager nn.Module training on CPU (torch.compile optional).
+"""PyTorch peer: eager nn.Module training on the CPU or an NVIDIA GPU
+(--device cuda), torch.compile optional.
 
-The whole split is one float32 tensor built once; each step gathers its
+The whole split is one float32 tensor built once, on the device; each step gathers its
 batch with index_select on a pre-split view of the order tensor. Losses stay
 tensors (detached) until the end of the epoch.
 """
@@ -15,19 +16,31 @@ import torch.nn.functional as F
 import common
 
 NAME = "torch"
+DEVICE = torch.device("cpu")  # set by setup
 
 
 def setup(opts) -> dict:
+    global DEVICE
     threads = common.thread_count()
     torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float32)
     note = "eager nn.Module, index_select batches, optim.SGD"
-    # The kernels ATen dispatches to (ATEN_CPU_CAPABILITY caps them).
-    note += ", ATen " + torch.backends.cpu.get_cpu_capability()
+    if opts.device == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"torch {torch.__version__} sees no CUDA GPU (a CPU build, or no driver)")
+        DEVICE = torch.device("cuda", 0)
+        device = f"cuda: {torch.cuda.get_device_name(DEVICE)}"
+        # PyTorch's defaults, stated: cuDNN convolutions may use TF32, matrix products do not.
+        note += (f", CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}"
+                 f", TF32 convolutions {torch.backends.cudnn.allow_tf32}, TF32 matmul {torch.backends.cuda.matmul.allow_tf32}")
+    else:
+        device = "cpu"
+        # The kernels ATen dispatches to (ATEN_CPU_CAPABILITY caps them).
+        note += ", ATen " + torch.backends.cpu.get_cpu_capability()
     if opts.torch_compile:
         note += ", torch.compile"
     return {"version": torch.__version__.split("+")[0], "threads": torch.get_num_threads(), "note": note,
-            "options": {"torch_compile": bool(opts.torch_compile)}}
+            "options": {"torch_compile": bool(opts.torch_compile)}, "device": device}
 
 
 def build_model(case: common.Case, params: dict) -> nn.Module:
@@ -49,7 +62,7 @@ def build_model(case: common.Case, params: dict) -> nn.Module:
     in_out = params["output/weights"].shape
     out = nn.Linear(in_out[0], in_out[1])
     layers.append(out)
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).to(DEVICE)
     with torch.no_grad():
         for i, m in enumerate(denses):
             m.weight.copy_(torch.from_numpy(params[f"hidden{i + 1}/weights"].T.copy()))  # ours is [in, out]
@@ -58,19 +71,20 @@ def build_model(case: common.Case, params: dict) -> nn.Module:
             m.weight.copy_(torch.from_numpy(params[f"conv{i + 1}/weights"]))  # [out, in, 5, 5] both
             m.bias.copy_(torch.from_numpy(params[f"conv{i + 1}/biases"]))
         out.weight.copy_(torch.from_numpy(params["output/weights"].T.copy()))
-        out.bias.copy_(torch.from_numpy(params["output/biases"]))
+        out.bias.copy_(torch.from_numpy(params["output/biases"]))  # copy_ moves host to device
     return model
 
 
 class Data:
     def __init__(self, data: common.Data):
-        self.train_x = torch.from_numpy(data.train_x)  # [N, 784] float32, shares memory
-        self.valid_x = torch.from_numpy(data.valid_x)
-        self.train_y_int = torch.from_numpy(data.train_y)  # int64
-        self.valid_y_int = torch.from_numpy(data.valid_y)
+        # On the CPU, .to(DEVICE) is a no-op and the tensors share numpy's memory.
+        self.train_x = torch.from_numpy(data.train_x).to(DEVICE)  # [N, 784] float32
+        self.valid_x = torch.from_numpy(data.valid_x).to(DEVICE)
+        self.train_y_int = torch.from_numpy(data.train_y).to(DEVICE)  # int64
+        self.valid_y_int = torch.from_numpy(data.valid_y).to(DEVICE)
         self.train_y_f = self.train_y_int.to(torch.float32).unsqueeze(1)  # [N, 1]
         self.valid_y_f = self.valid_y_int.to(torch.float32).unsqueeze(1)
-        self.order = torch.from_numpy(data.order.astype(np.int64))
+        self.order = torch.from_numpy(data.order.astype(np.int64)).to(DEVICE)
 
 
 def prepare_data(data: common.Data, opts) -> Data:
@@ -106,7 +120,7 @@ class Trainer(common.Trainer):
         return loss.detach()
 
     def sync(self, v):
-        v.item()  # eager CPU ops are synchronous; this is a cheap barrier
+        v.item()  # copies the value to the host: waits for the GPU too
 
     def to_float(self, v):
         return v.item()
@@ -117,7 +131,7 @@ class Trainer(common.Trainer):
             return self.loss_fn(out, self.vy[start:start + n]), out
 
     def to_numpy(self, v):
-        return v.numpy()
+        return v.cpu().numpy()
 
 
 def make_trainer(case, params, d, n_steps, opts):

@@ -20,8 +20,8 @@ func runBench(args []string) error {
 		"Prints Markdown tables and writes the report as JSON. `make bench` installs the peers and runs it.")
 	var (
 		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
-		devices, maxISA                                                                   string
-		warmup, lossSteps, steps, goImages                                                int
+		devices, maxISA, peerDevice                                                       string
+		warmup, lossSteps, steps, goImages, stepsPerCall                                  int
 		seed                                                                              int64
 		plain                                                                             bool
 	)
@@ -29,6 +29,7 @@ func runBench(args []string) error {
 	fs.StringVar(&tasks, "tasks", "regression,classification", "tasks: regression, classification")
 	fs.StringVar(&batches, "batches", "100,1000", "batch sizes")
 	fs.StringVar(&peers, "peers", "torch,jax,paddle", "peer frameworks to run (empty: none)")
+	fs.StringVar(&peerDevice, "peer-device", "auto", "where the peers train: cpu, cuda (the first NVIDIA GPU), or auto: cuda when GoMLX's backend runs on CUDA, else cpu")
 	fs.StringVar(&python, "python", envOr("DIGITS_BENCH_PYTHON", "python3"), "Python interpreter of the peers' environment (default $DIGITS_BENCH_PYTHON)")
 	fs.StringVar(&peerScript, "peer-script", defaultPeerScript(), "path of bench/peers/run_peer.py")
 	fs.StringVar(&dir, "dir", "", "folder for the spec, the initial weights and the peers' results (default: a temporary folder)")
@@ -36,6 +37,7 @@ func runBench(args []string) error {
 	fs.IntVar(&warmup, "warmup", 10, "steps left out of the steady-state throughput")
 	fs.IntVar(&lossSteps, "loss-steps", 5, "first losses compared between frameworks")
 	fs.IntVar(&steps, "steps", 0, "smoke run: cut every epoch and evaluation to this many batches (0: whole epochs)")
+	fs.IntVar(&stepsPerCall, "steps-per-call", 0, "training steps per call of GoMLX's compiled executable on the fast path (0: the default of mnist.TrainConfig.DefaultStepsPerCall)")
 	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
 	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
 	fs.BoolVar(&plain, "plain", true, "also time GoMLX's plain path (mnist/network.go's layers, batches built on the host)")
@@ -96,14 +98,20 @@ func runBench(args []string) error {
 			return usageError{fmt.Errorf("-peers: unknown framework %q: want torch, jax or paddle", p)}
 		}
 	}
+	switch peerDevice {
+	case "auto", "cpu", "cuda":
+	default:
+		return usageError{fmt.Errorf("-peer-device %q: want cpu, cuda or auto", peerDevice)}
+	}
 	if len(o.Peers) > 0 {
 		if _, err := os.Stat(peerScript); err != nil {
 			return fmt.Errorf("peer script: %w (set -peer-script, or run from the repository)", err)
 		}
 	}
-	if warmup < 1 || lossSteps < 1 || steps < 0 || goImages < 0 {
-		return usageError{fmt.Errorf("-warmup and -loss-steps must be at least 1, -steps and -go-images not negative")}
+	if warmup < 1 || lossSteps < 1 || steps < 0 || goImages < 0 || stepsPerCall < 0 {
+		return usageError{fmt.Errorf("-warmup and -loss-steps must be at least 1, -steps, -go-images and -steps-per-call not negative")}
 	}
+	o.StepsPerCall = stepsPerCall
 	if steps > 0 && steps <= warmup {
 		warmup = max(1, steps-1)
 		o.WarmupSteps = warmup
@@ -138,6 +146,13 @@ func runBench(args []string) error {
 		return err
 	}
 	defer backend.Finalize()
+	o.PeerDevice = peerDevice
+	if peerDevice == "auto" {
+		o.PeerDevice = "cpu"
+		if mnist.IsCUDA(backend) {
+			o.PeerDevice = "cuda"
+		}
+	}
 	for _, n := range o.Devices {
 		if err := mnist.CheckDevices(backend, n, 0); err != nil {
 			return fmt.Errorf("-devices: %w", err)

@@ -69,6 +69,7 @@ func TestCommandLineRefusals(t *testing.T) {
 		{"devices on the pure-Go backend", train("-devices", "2", "-checkpoint", fresh), 1, "the pure-Go backend has one device, 2 asked"},
 		{"resume, devices on the pure-Go backend", resume("-epochs", "3", "-devices", "2"), 1, "the pure-Go backend has one device, 2 asked"},
 		{"bench devices 0", []string{"bench", "-devices", "1,0"}, 2, `-devices "1,0": want numbers of devices like 1,2,4`},
+		{"bench peer-device unknown", []string{"bench", "-peer-device", "tpu"}, 2, `-peer-device "tpu": want cpu, cuda or auto`},
 		{"bench max-isa unknown", []string{"bench", "-max-isa", "avx1024"}, 2, `-max-isa: unknown instruction set "avx1024": want one of avx2`},
 		{"checkpoint empty", train("-checkpoint", ""), 2, `-checkpoint "": must name a file`},
 		{"checkpoint is a directory", train("-checkpoint", dir), 2, "is a directory: give the name of a file in it, such as " + filepath.Join(dir, "cnn-regression.ckpt")},

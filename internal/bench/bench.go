@@ -58,6 +58,7 @@ type Result struct {
 	Steps          int       `json:"steps,omitempty"`               // Training steps run.
 	Images         int       `json:"images,omitempty"`              // Images trained on.
 	SteadyImagesPS float64   `json:"steady_images_per_s,omitempty"` // After the warm-up steps.
+	StepsPerCall   int       `json:"steps_per_call,omitempty"`      // GoMLX: training steps per executable call.
 	Losses         []float64 `json:"losses,omitempty"`              // Losses of the first steps.
 	LastLoss       float64   `json:"last_loss,omitempty"`
 	EvalImagesPS   float64   `json:"eval_images_per_s,omitempty"`
@@ -94,6 +95,12 @@ type Options struct {
 	// PeerScript the path of bench/peers/run_peer.py.
 	Peers              []string
 	Python, PeerScript string
+	// StepsPerCall is how many training steps one call of GoMLX's compiled
+	// executable runs on the fast path (0: mnist's default).
+	StepsPerCall int
+	// PeerDevice is where the peers train: "cpu", or "cuda" for the first
+	// NVIDIA GPU (run_peer.py --device).
+	PeerDevice string
 	// Dir receives the spec, the initial weights and the peers' results.
 	Dir string
 	// Log receives progress lines.
@@ -180,6 +187,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ours.Note += stepsPerCallNote(ours, o.Cases)
 	if o.Plain {
 		col := &Column{Name: "gomlx-plain", Version: r.GoMLX, Device: backend.Name(), Note: "plain path: network.go's layers, batches built on the host"}
 		r.Columns = append(r.Columns, col)
@@ -220,6 +228,34 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// stepsPerCallNote says how many training steps one call ran, per case
+// when that differs between cases.
+func stepsPerCallNote(col *Column, cases []Case) string {
+	byK := map[int][]string{}
+	var ks []int
+	for _, c := range cases {
+		k := col.Results[c.Name()].StepsPerCall
+		if k == 0 {
+			continue
+		}
+		if byK[k] == nil {
+			ks = append(ks, k)
+		}
+		byK[k] = append(byK[k], c.Name())
+	}
+	switch len(ks) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(", %d training steps per call", ks[0])
+	}
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%d for %s", k, strings.Join(byK[k], " ")))
+	}
+	return ", training steps per call: " + strings.Join(parts, "; ")
 }
 
 // timeColumn times every case on backend into col: on the plain path or
@@ -263,15 +299,16 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	}
 	var times []time.Time
 	cfg := mnist.TrainConfig{
-		Model:      mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
-		Epochs:     1,
-		BatchSize:  c.Batch,
-		DropLast:   true,
-		Seed:       o.Seed,
-		MaxBatches: steps,
-		LogEvery:   math.MaxInt32,
-		Plain:      plain,
-		Devices:    devices,
+		Model:        mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
+		Epochs:       1,
+		BatchSize:    c.Batch,
+		DropLast:     true,
+		Seed:         o.Seed,
+		MaxBatches:   steps,
+		LogEvery:     math.MaxInt32,
+		Plain:        plain,
+		Devices:      devices,
+		StepsPerCall: o.StepsPerCall,
 		OnBatch: func(p mnist.Progress) {
 			times = append(times, time.Now())
 			if len(res.Losses) < o.LossSteps {
@@ -302,7 +339,10 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	res.Steps, res.Images = len(times), len(times)*c.Batch
 	res.FirstStepS = times[0].Sub(start).Seconds()
 	res.EpochS = end.Sub(start).Seconds()
-	if w := o.WarmupSteps; len(times) > w && w > 0 {
+	// The steps of one call end together: the warm-up ends at a call's end.
+	k := m.StepsPerCall()
+	res.StepsPerCall = k
+	if w := (o.WarmupSteps + k - 1) / k * k; len(times) > w && w > 0 {
 		res.SteadyImagesPS = float64((len(times)-w)*c.Batch) / times[len(times)-1].Sub(times[w-1]).Seconds()
 	}
 

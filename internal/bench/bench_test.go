@@ -75,9 +75,10 @@ func smokeOptions(t *testing.T, peerScript string) Options {
 		Cases:       Cases([]mnist.Architecture{mnist.Linear, mnist.MLP, mnist.CNN}, []mnist.Task{mnist.Regression, mnist.Classification}, []int{5}),
 		Seed:        3,
 		WarmupSteps: 1, LossSteps: 2, MaxSteps: 2,
-		Plain:  true,
-		Peers:  []string{"torch"},
-		Python: python(t), PeerScript: peerScript,
+		StepsPerCall: 1, // Two calls: a steady-state time after the first.
+		Plain:        true,
+		Peers:        []string{"torch"},
+		Python:       python(t), PeerScript: peerScript,
 		Dir: t.TempDir(),
 	}
 }
@@ -276,5 +277,34 @@ func TestDevicesColumns(t *testing.T) {
 	}
 	if !strings.Contains(two.Error, "the pure-Go backend has one device, 2 asked") {
 		t.Errorf("gomlx-devices-2 on the pure-Go backend: error %q, want the backend's device count", two.Error)
+	}
+}
+
+// TestSteadyStateStartsAtACallsEnd: the steps of one executable call end
+// together, so the steady state starts at the end of the call that finishes
+// the warm-up; an epoch of a single call has none.
+func TestSteadyStateStartsAtACallsEnd(t *testing.T) {
+	backend := goBackend(t)
+	train, err := mnist.Load(fixtureDir, mnist.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, err := mnist.Load(fixtureDir, mnist.Valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Case{Arch: mnist.Linear, Task: mnist.Regression, Batch: 1} // 10 steps
+	for _, k := range []int{2, 5, 10} {
+		o := Options{Seed: 3, WarmupSteps: 3, LossSteps: 2, StepsPerCall: k}
+		res, _, err := runGoMLX(backend, train, valid, c, o, false, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Steps != 10 || res.StepsPerCall != k {
+			t.Errorf("%d steps per call: %d steps, %d per call", k, res.Steps, res.StepsPerCall)
+		}
+		if got := res.SteadyImagesPS > 0; got != (k < 10) {
+			t.Errorf("%d steps per call over 10 steps: steady state %g images/s", k, res.SteadyImagesPS)
+		}
 	}
 }

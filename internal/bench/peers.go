@@ -39,7 +39,11 @@ func runPeer(o Options, peer, specPath string) *Column {
 	col := &Column{Name: peer, Results: map[string]Result{}}
 	out := filepath.Join(o.Dir, peer+".json")
 	_ = os.Remove(out)
-	cmd := exec.Command(o.Python, o.PeerScript, "--framework", peer, "--spec", specPath, "--out", out)
+	args := []string{o.PeerScript, "--framework", peer, "--spec", specPath, "--out", out}
+	if o.PeerDevice != "" {
+		args = append(args, "--device", o.PeerDevice)
+	}
+	cmd := exec.Command(o.Python, args...)
 	var stderr bytes.Buffer
 	lw := &lineWriter{w: o.Log, prefix: "bench: " + peer + ": ", keep: &stderr}
 	cmd.Stdout, cmd.Stderr = lw, lw
