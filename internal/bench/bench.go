@@ -249,6 +249,9 @@ func stepsPerCallNote(col *Column, cases []Case) string {
 	case 0:
 		return ""
 	case 1:
+		if ks[0] == 1 {
+			return ", 1 training step per call"
+		}
 		return fmt.Sprintf(", %d training steps per call", ks[0])
 	}
 	var parts []string

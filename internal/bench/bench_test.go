@@ -308,3 +308,27 @@ func TestSteadyStateStartsAtACallsEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestStepsPerCallNote(t *testing.T) {
+	cases := Cases([]mnist.Architecture{mnist.MLP, mnist.CNN}, []mnist.Task{mnist.Regression}, []int{100})
+	col := func(ks ...int) *Column {
+		c := &Column{Results: map[string]Result{}}
+		for i, k := range ks {
+			c.Results[cases[i].Name()] = Result{StepsPerCall: k}
+		}
+		return c
+	}
+	for _, c := range []struct {
+		col  *Column
+		want string
+	}{
+		{col(1, 1), ", 1 training step per call"},
+		{col(25, 25), ", 25 training steps per call"},
+		{col(10, 1), ", training steps per call: 10 for mlp-regression-b100; 1 for cnn-regression-b100"},
+		{col(), ""},
+	} {
+		if got := stepsPerCallNote(c.col, cases); got != c.want {
+			t.Errorf("stepsPerCallNote = %q, want %q", got, c.want)
+		}
+	}
+}
