@@ -103,13 +103,15 @@ if [[ " ${XLA_FLAGS:-} " != *" --xla_gpu_cuda_data_dir="* ]]; then
 fi
 GOMLX_BACKEND="xla:$CUDA_PLUGIN" "$DIGITS" backend || die "GoMLX cannot start its CUDA backend (above)"
 
-# 3. The benchmark: peers on the GPU too (digits bench -peer-device auto).
+# 3. The benchmark: peers on the GPU too (digits bench -peer-device auto),
+#    over 5 epochs per case: an epoch takes a fraction of a second on a GPU,
+#    too short a steady state to compare (a later -epochs in BENCH_FLAGS wins).
 mkdir -p "$OUT_DIR"
-say "digits bench -backend xla:$CUDA_PLUGIN -peers torch,jax -go-images 0 $BENCH_FLAGS"
+say "digits bench -backend xla:$CUDA_PLUGIN -peers torch,jax -go-images 0 -epochs 5 $BENCH_FLAGS"
 set -o pipefail
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$DIGITS" bench -backend "xla:$CUDA_PLUGIN" -python "$PY" -peer-script "$ROOT/bench/peers/run_peer.py" \
-  -peers torch,jax -go-images 0 -o "$OUT_DIR/bench-gpu.json" $BENCH_FLAGS | tee "$OUT_DIR/bench-gpu.md"
+  -peers torch,jax -go-images 0 -epochs 5 -o "$OUT_DIR/bench-gpu.json" $BENCH_FLAGS | tee "$OUT_DIR/bench-gpu.md"
 say "tables: $OUT_DIR/bench-gpu.md; report: $OUT_DIR/bench-gpu.json"
 
 # 4. Time to a trained chapter-3 CNN on the GPU, compilation included, as

@@ -69,7 +69,7 @@ def test_lays_out_the_peers_plugin_and_runs_the_bench(fakes):
     backend, bench = p["calls"].read_text().splitlines()
     assert backend.startswith("backend ") and f"GOMLX_BACKEND=xla:{plugin}" in backend
     assert bench.startswith(f"bench -backend xla:{plugin} -python {env['DIGITS_BENCH_PYTHON']} ")
-    assert "-peers torch,jax -go-images 0" in bench
+    assert "-peers torch,jax -go-images 0 -epochs 5 " in bench
     assert f"{nvidia}/cu13/lib" in bench and f"{nvidia}/cudnn/lib" in bench  # LD_LIBRARY_PATH
     assert (p["work"].parent / "out" / "bench-gpu.md").read_text() == "digits bench: done\n"
 

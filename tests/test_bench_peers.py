@@ -116,7 +116,7 @@ def test_load_data_splits_and_scales(tiny):
     np.testing.assert_array_equal(data.valid_x[3], flat[VALID_OFF + 3].astype(np.float32) / np.float32(255))
     assert data.train_x.max() == 1.0 and data.train_x.min() == 0.0
     np.testing.assert_array_equal(data.valid_y, tiny.labels[VALID_OFF:])
-    np.testing.assert_array_equal(data.order, tiny.order)
+    np.testing.assert_array_equal(data.order, tiny.order[None])  # [epochs, train_count]
 
     spec2 = common.load_spec(make_spec(tiny, [d], scale="minus_one_to_one"))
     x2 = common.load_data(spec2).train_x
@@ -236,8 +236,9 @@ def numpy_sgd_losses(case, params, data, steps):
     n_hidden = len(case.hidden) if case.arch == "mlp" else 0
     losses = []
     B = case.batch
+    order = np.asarray(data.order).reshape(-1)  # one epoch's order, or rows laid end to end
     for s in range(steps):
-        idx = data.order[s * B:(s + 1) * B]
+        idx = order[s * B:(s + 1) * B]
         x, y = data.train_x[idx].astype(np.float64), data.train_y[idx]
         acts = [x]
         for i in range(n_hidden):
@@ -268,12 +269,14 @@ def numpy_sgd_losses(case, params, data, steps):
 class NumpyTrainer(common.Trainer):
     """A 'framework' in numpy, to test run_case's bookkeeping."""
 
-    def __init__(self, case, params, data):
+    def __init__(self, case, params, data, steps_per_epoch):
         self.case, self.params, self.data, self.steps = case, params, data, []
+        self.rows = common.batch_rows(data, case.batch, steps_per_epoch)
 
     def step(self, s):
         self.steps.append(s)
-        losses, self.params = numpy_sgd_losses(self.case, self.params, _shift(self.data, s, self.case.batch), 1)
+        batch = types.SimpleNamespace(train_x=self.data.train_x, train_y=self.data.train_y, order=self.rows[s])
+        losses, self.params = numpy_sgd_losses(self.case, self.params, batch, 1)
         return np.float32(losses[0])
 
     def sync(self, v):
@@ -284,10 +287,6 @@ class NumpyTrainer(common.Trainer):
         return np.float32(common.numpy_loss(out, self.data.valid_y[start:start + n], self.case.task)), out
 
 
-def _shift(data, s, B):
-    return types.SimpleNamespace(train_x=data.train_x, train_y=data.train_y, order=data.order[s * B:])
-
-
 @pytest.mark.parametrize("task", ["regression", "classification"])
 def test_run_case_bookkeeping(tiny, task):
     d, params = make_case(tiny, "mlp", "mlp", task, 3, hidden=[5, 4])  # 20 // 3 = 6 steps, 2 left out
@@ -296,7 +295,7 @@ def test_run_case_bookkeeping(tiny, task):
     case = common.parse_case(d, 0)
     loaded = common.load_params(case)
     ref_losses, ref_params = numpy_sgd_losses(case, loaded, data, 6)
-    tr = NumpyTrainer(case, loaded, data)
+    tr = NumpyTrainer(case, loaded, data, common.num_steps(spec, case))
     res = common.run_case(spec, case, tr, data.valid_y)
     assert tr.steps == list(range(6))
     assert res["steps"] == 6 and res["images"] == 18
@@ -316,13 +315,41 @@ def test_run_case_max_steps_and_short_epochs(tiny):
     spec = common.load_spec(make_spec(tiny, [d], max_steps=2, warmup_steps=10, loss_steps=5))
     data = common.load_data(spec)
     case = common.parse_case(d, 0)
-    tr = NumpyTrainer(case, common.load_params(case), data)
+    tr = NumpyTrainer(case, common.load_params(case), data, common.num_steps(spec, case))
     res = common.run_case(spec, case, tr, data.valid_y)
     assert tr.steps == [0, 1] and res["steps"] == 2 and len(res["losses"]) == 2
     assert res["steady_images_per_s"] is None  # every step is a warm-up step
     assert common.eval_batches(spec, case) == [(0, 4), (4, 4)]  # eval limited too
     spec.max_steps = 0
     assert common.eval_batches(spec, case) == [(0, 4), (4, 4), (8, 2)]
+
+
+def test_run_case_several_epochs(tiny):
+    """epochs 2: the order file holds both epochs' orders; each epoch takes
+    its first full batches (20 // 3 = 6 steps, 2 images left out each time);
+    epoch_s is the first epoch, the steady state runs to the last step."""
+    d, params = make_case(tiny, "mlp", "mlp", "regression", 3, hidden=[5, 4])
+    second = tiny.rng.permutation(TRAIN).astype("<i4")
+    np.concatenate([tiny.order, second]).tofile(tiny.dir / "order2.i32")
+    spec = common.load_spec(make_spec(tiny, [d], epochs=2, order=str(tiny.dir / "order2.i32")))
+    data = common.load_data(spec)
+    assert data.order.shape == (2, TRAIN)
+    case = common.parse_case(d, 0)
+    rows = common.batch_rows(data, 3, 6)
+    np.testing.assert_array_equal(rows, np.concatenate([tiny.order[:18], second[:18]]).reshape(12, 3))
+    ref_losses, _ = numpy_sgd_losses(case, common.load_params(case),
+                                     types.SimpleNamespace(train_x=data.train_x, train_y=data.train_y, order=rows), 12)
+    tr = NumpyTrainer(case, common.load_params(case), data, common.num_steps(spec, case))
+    res = common.run_case(spec, case, tr, data.valid_y)
+    assert tr.steps == list(range(12)) and res["steps"] == 12 and res["images"] == 36
+    np.testing.assert_allclose(res["losses"], ref_losses[:3], rtol=1e-6)
+    assert res["last_loss"] == pytest.approx(ref_losses[11], rel=1e-6)
+    assert res["first_step_s"] <= res["epoch_s"]
+    # The order file must hold every epoch; epochs must be positive.
+    with pytest.raises(common.SpecError, match="want train_count=20 x epochs=2"):
+        common.load_data(common.load_spec(make_spec(tiny, [d], epochs=2)))
+    with pytest.raises(common.SpecError, match="epochs must be >= 1"):
+        common.load_spec(make_spec(tiny, [d], epochs=0))
 
 
 def test_json_output_is_strict(tmp_path):
@@ -417,7 +444,7 @@ def test_framework_peer_matches_numpy(tiny, tmp_path, framework):
         np.testing.assert_allclose(cases[d["name"]]["losses"], ref, rtol=2e-5, err_msg=d["name"])
     # CNN: the first loss (before any update) against the numpy forward pass,
     # which checks the conv padding, pooling and the NCHW flatten order.
-    idx = data.order[:5]
+    idx = data.order[0, :5]
     ref0 = common.numpy_loss(numpy_cnn_forward(cnn_p, data.train_x[idx], 3), data.train_y[idx], "classification")
     assert cases["cnn-cls"]["losses"][0] == pytest.approx(ref0, rel=2e-5)
     assert cases["cnn-cls"]["steps"] == 4 and cases["cnn-cls"]["eval_accuracy"] is not None

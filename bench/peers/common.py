@@ -82,6 +82,7 @@ class Spec:
     warmup_steps: int
     loss_steps: int
     max_steps: int
+    epochs: int
     cases: list[Case]
     raw: dict
 
@@ -168,6 +169,7 @@ def load_spec(path: str) -> Spec:
         warmup_steps=int(raw.get("warmup_steps", 10)),
         loss_steps=int(raw.get("loss_steps", 5)),
         max_steps=int(raw.get("max_steps", 0)),
+        epochs=int(raw.get("epochs", 1)),
         cases=[],
         raw=raw,
     )
@@ -178,6 +180,8 @@ def load_spec(path: str) -> Spec:
                         f"valid_offset={spec.valid_offset} valid_count={spec.valid_count}")
     if spec.warmup_steps < 0 or spec.loss_steps < 0 or spec.max_steps < 0:
         raise SpecError(f"{where}: warmup_steps, loss_steps and max_steps must be >= 0")
+    if spec.epochs < 1:
+        raise SpecError(f"{where}: epochs must be >= 1, got {spec.epochs}")
     # A case that does not parse is kept as an error-only case by run_peer, so
     # the other cases still run: parse_case is called there. Here we only
     # check the list shape.
@@ -274,18 +278,26 @@ def load_data(spec: Spec) -> Data:
         train_y=labels[: spec.train_count].astype(np.int64),
         valid_x=np.ascontiguousarray(scale_pixels(flat[v0:v1], spec.scale)),
         valid_y=labels[v0:v1].astype(np.int64),
-        order=load_order(spec.order, spec.train_count),
+        order=load_order(spec.order, spec.train_count, spec.epochs),
     )
 
 
-def load_order(path: str, train_count: int) -> np.ndarray:
-    """The epoch's batch order: int32 little-endian, a value per train image."""
+def load_order(path: str, train_count: int, epochs: int = 1) -> np.ndarray:
+    """The epochs' batch orders: int32 little-endian, a value per train image
+    and epoch, epoch after epoch. Returns [epochs, train_count]."""
     raw = np.fromfile(path, dtype="<i4")
-    if raw.shape[0] != train_count:
-        raise SpecError(f"{path}: {raw.shape[0]} indices, want train_count={train_count}")
+    if raw.shape[0] != epochs * train_count:
+        raise SpecError(f"{path}: {raw.shape[0]} indices, want train_count={train_count} x epochs={epochs}")
     if raw.size and (raw.min() < 0 or raw.max() >= train_count):
         raise SpecError(f"{path}: index out of [0, {train_count})")
-    return raw.astype(np.int32)
+    return raw.astype(np.int32).reshape(epochs, train_count)
+
+
+def batch_rows(data: "Data", batch: int, steps_per_epoch: int) -> np.ndarray:
+    """The sample numbers of every training step, [epochs * steps_per_epoch,
+    batch]: each epoch takes its first steps_per_epoch full batches (a last
+    partial batch is skipped)."""
+    return data.order[:, : steps_per_epoch * batch].reshape(-1, batch)
 
 
 # ---------------------------------------------------------------------------
@@ -388,7 +400,7 @@ def numpy_forward(case: Case, params: dict[str, np.ndarray], x: np.ndarray) -> n
 class Trainer:
     """What each framework provides for one case (see torch_peer.py etc.).
 
-    step(s)            runs training step s (batch order[s*B:(s+1)*B]) and
+    step(s)            runs training step s (batch rows[s], rows as batch_rows gives) and
                        returns the loss as a framework value, WITHOUT reading it.
     sync(v)            blocks until v is computed.
     to_float(v)        the value as a Python float.
@@ -430,11 +442,14 @@ def eval_batches(spec: Spec, case: Case) -> list[tuple[int, int]]:
 
 
 def run_case(spec: Spec, case: Case, trainer: Trainer, valid_y: np.ndarray) -> dict:
-    """Trains one epoch and evaluates, timing both; returns the case's JSON."""
+    """Trains spec.epochs epochs and evaluates, timing both; returns the
+    case's JSON. epoch_s is the first epoch (compilation included); the
+    steady state runs to the end of the last epoch."""
     B = case.batch
-    n = num_steps(spec, case)
-    if n == 0:
+    per_epoch = num_steps(spec, case)
+    if per_epoch == 0:
         raise SpecError(f"case {case.name!r}: batch {B} larger than train_count {spec.train_count}")
+    n = per_epoch * spec.epochs
     # Steady state: steps [start, n), start = warmup_steps (at least 1: step
     # 0 always includes tracing/compilation), timed from the end of step
     # start-1 (one sync there) to the end of the last step.
@@ -447,20 +462,26 @@ def run_case(spec: Spec, case: Case, trainer: Trainer, valid_y: np.ndarray) -> d
     if spec.loss_steps > 0:
         kept.append(loss)
     t_warm = None
+    epoch_s = None
     for s in range(1, n):
         if s == start:
             trainer.sync(loss)  # the one sync that starts steady-state timing
             t_warm = time.perf_counter()
+        if s == per_epoch:  # several epochs: the end of the first one
+            trainer.sync(loss)
+            epoch_s = time.perf_counter() - t0
         loss = trainer.step(s)
         if s < spec.loss_steps:
             kept.append(loss)
     last_loss = trainer.to_float(loss)  # materialises the last step
     t_end = time.perf_counter()
+    if epoch_s is None:
+        epoch_s = t_end - t0
     steady = None
     if start < n and t_end > t_warm:
         steady = (n - start) * B / (t_end - t_warm)
     losses = [trainer.to_float(v) for v in kept]
-    log(f"{case.name}: {n} steps, first {first_step_s:.3f}s, epoch {t_end - t0:.2f}s, "
+    log(f"{case.name}: {n} steps, first {first_step_s:.3f}s, epoch {epoch_s:.2f}s, "
         f"steady {steady and round(steady)} img/s, losses {['%.6g' % l for l in losses]}, "
         f"last {last_loss:.6g}")
 
@@ -491,7 +512,7 @@ def run_case(spec: Spec, case: Case, trainer: Trainer, valid_y: np.ndarray) -> d
     res = {
         "name": case.name,
         "first_step_s": first_step_s,
-        "epoch_s": t_end - t0,
+        "epoch_s": epoch_s,
         "steps": n,
         "images": n * B,
         "steady_images_per_s": steady,

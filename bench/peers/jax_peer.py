@@ -150,7 +150,7 @@ class Trainer(common.Trainer):
             return jax.tree.map(lambda p, gp: p - lr * gp, params, g), loss
 
         B = case.batch
-        order = d.host.order[: n_steps * B].reshape(n_steps, B)
+        order = common.batch_rows(d.host, B, n_steps)  # [steps of all epochs, B]
         self.mode = opts.jax_data
         if self.mode == "take":
             X = d.train_x
@@ -163,7 +163,7 @@ class Trainer(common.Trainer):
 
             self._step = step
             self.X, self.Y = X, Y
-            self.batches = [jax.device_put(order[s]) for s in range(n_steps)]
+            self.batches = [jax.device_put(rows) for rows in order]
         else:
             self._step = jax.jit(update, donate_argnums=(0,))
             self.hx, self.hy = d.host.train_x, (d.train_y_i if cls else d.train_y_f)

@@ -110,8 +110,8 @@ class Trainer(common.Trainer):
         self.y = d.train_y_int if self.cls else d.train_y_f
         self.vy = d.valid_y_int if self.cls else d.valid_y_f
         B = case.batch
-        order = d.host.order[: n_steps * B].reshape(n_steps, B)
-        self.batches = [paddle.to_tensor(order[s]) for s in range(n_steps)]
+        order = common.batch_rows(d.host, B, n_steps)  # [steps of all epochs, B]
+        self.batches = [paddle.to_tensor(rows) for rows in order]
         self.opt = paddle.optimizer.SGD(learning_rate=case.learning_rate,
                                         parameters=self.model.parameters())
 

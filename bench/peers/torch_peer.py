@@ -2,7 +2,7 @@
 (--device cuda), torch.compile optional.
 
 The whole split is one float32 tensor built once, on the device; each step gathers its
-batch with index_select on a pre-split view of the order tensor. Losses stay
+batch with index_select on a row of the steps' sample numbers. Losses stay
 tensors (detached) until the end of the epoch.
 """
 
@@ -84,7 +84,7 @@ class Data:
         self.valid_y_int = torch.from_numpy(data.valid_y).to(DEVICE)
         self.train_y_f = self.train_y_int.to(torch.float32).unsqueeze(1)  # [N, 1]
         self.valid_y_f = self.valid_y_int.to(torch.float32).unsqueeze(1)
-        self.order = torch.from_numpy(data.order.astype(np.int64)).to(DEVICE)
+        self.host = data
 
 
 def prepare_data(data: common.Data, opts) -> Data:
@@ -106,7 +106,9 @@ class Trainer(common.Trainer):
         self.vy = d.valid_y_int if cls else d.valid_y_f
         self.loss_fn = F.cross_entropy if cls else F.mse_loss  # both mean over the batch
         B = case.batch
-        self.batches = list(d.order[: n_steps * B].split(B))  # views, no copies
+        # Every step's sample numbers, on the device in one copy; the rows are views.
+        rows = common.batch_rows(d.host, B, n_steps)
+        self.batches = list(torch.from_numpy(rows.astype(np.int64)).to(DEVICE).unbind(0))
         self.opt = torch.optim.SGD(model.parameters(), lr=case.learning_rate)
 
     def step(self, s):

@@ -21,7 +21,7 @@ func runBench(args []string) error {
 	var (
 		models, tasks, batches, peers, python, peerScript, dir, out, dataDir, backendName string
 		devices, maxISA, peerDevice                                                       string
-		warmup, lossSteps, steps, goImages, stepsPerCall                                  int
+		warmup, lossSteps, steps, goImages, stepsPerCall, epochs                          int
 		seed                                                                              int64
 		plain                                                                             bool
 	)
@@ -36,6 +36,7 @@ func runBench(args []string) error {
 	fs.StringVar(&out, "o", "bench.json", "write the report as JSON to this file")
 	fs.IntVar(&warmup, "warmup", 10, "steps left out of the steady-state throughput")
 	fs.IntVar(&lossSteps, "loss-steps", 5, "first losses compared between frameworks")
+	fs.IntVar(&epochs, "epochs", 1, "epochs each framework trains per case: the steady state runs over all of them (more for steadier figures where an epoch is short, as on a GPU)")
 	fs.IntVar(&steps, "steps", 0, "smoke run: cut every epoch and evaluation to this many batches (0: whole epochs)")
 	fs.IntVar(&stepsPerCall, "steps-per-call", 0, "training steps per call of GoMLX's compiled executable on the fast path (0: the default of mnist.TrainConfig.DefaultStepsPerCall)")
 	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
@@ -108,10 +109,10 @@ func runBench(args []string) error {
 			return fmt.Errorf("peer script: %w (set -peer-script, or run from the repository)", err)
 		}
 	}
-	if warmup < 1 || lossSteps < 1 || steps < 0 || goImages < 0 || stepsPerCall < 0 {
-		return usageError{fmt.Errorf("-warmup and -loss-steps must be at least 1, -steps, -go-images and -steps-per-call not negative")}
+	if warmup < 1 || lossSteps < 1 || epochs < 1 || steps < 0 || goImages < 0 || stepsPerCall < 0 {
+		return usageError{fmt.Errorf("-warmup, -loss-steps and -epochs must be at least 1, -steps, -go-images and -steps-per-call not negative")}
 	}
-	o.StepsPerCall = stepsPerCall
+	o.StepsPerCall, o.Epochs = stepsPerCall, epochs
 	if steps > 0 && steps <= warmup {
 		warmup = max(1, steps-1)
 		o.WarmupSteps = warmup

@@ -10,6 +10,7 @@
 package bench
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -95,6 +96,9 @@ type Options struct {
 	// PeerScript the path of bench/peers/run_peer.py.
 	Peers              []string
 	Python, PeerScript string
+	// Epochs is how many epochs every framework trains (at least 1): the
+	// steady state runs over all of them, the epoch time is the first one's.
+	Epochs int
 	// StepsPerCall is how many training steps one call of GoMLX's compiled
 	// executable runs on the fast path (0: mnist's default).
 	StepsPerCall int
@@ -144,6 +148,7 @@ type Report struct {
 	Options       struct {
 		Seed        int64 `json:"seed"`
 		WarmupSteps int   `json:"warmup_steps"`
+		Epochs      int   `json:"epochs"`
 		LossSteps   int   `json:"loss_steps"`
 		MaxSteps    int   `json:"max_steps"`
 	} `json:"options"`
@@ -210,7 +215,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 		// One warm-up step, then enough steps for GoImages images (two at
 		// least): the pure-Go backend compiles nothing, and its CNN is slow.
 		goOpts := o
-		goOpts.WarmupSteps = 1
+		goOpts.WarmupSteps, goOpts.Epochs = 1, 1
 		steps := func(c Case) int { return max(2, (o.GoImages+c.Batch-1)/c.Batch) }
 		if err := timeColumn(col, o.GoBackend, train, valid, goOpts, false, 1, steps, nil); err != nil {
 			return nil, err
@@ -303,7 +308,7 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	var times []time.Time
 	cfg := mnist.TrainConfig{
 		Model:        mnist.ModelConfig{Arch: c.Arch, Task: c.Task},
-		Epochs:       1,
+		Epochs:       max(1, o.Epochs),
 		BatchSize:    c.Batch,
 		DropLast:     true,
 		Seed:         o.Seed,
@@ -342,6 +347,9 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	res.Steps, res.Images = len(times), len(times)*c.Batch
 	res.FirstStepS = times[0].Sub(start).Seconds()
 	res.EpochS = end.Sub(start).Seconds()
+	if perEpoch := len(times) / max(1, o.Epochs); perEpoch < len(times) {
+		res.EpochS = times[perEpoch-1].Sub(start).Seconds() // The first epoch.
+	}
 	// The steps of one call end together: the warm-up ends at a call's end.
 	k := m.StepsPerCall()
 	res.StepsPerCall = k
@@ -416,12 +424,14 @@ func writeOrder(o Options, train *mnist.Dataset) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	order := loader.Order(0)
-	data := make([]byte, 4*len(order))
-	for i, v := range order {
-		putUint32(data[4*i:], uint32(v))
+	// Each epoch's order, as training draws them, one after the other.
+	var data []byte
+	for epoch := range max(1, o.Epochs) {
+		for _, v := range loader.Order(epoch) {
+			data = binary.LittleEndian.AppendUint32(data, uint32(v))
+		}
 	}
-	return order, writeFile(filepath.Join(o.Dir, "order.i32"), data)
+	return loader.Order(0), writeFile(filepath.Join(o.Dir, "order.i32"), data)
 }
 
 // writeSpec writes the spec the peer scripts read, and returns its path.
@@ -442,6 +452,7 @@ func writeSpec(o Options, dataDir string, order []int, validCount int, cases []s
 		"warmup_steps": o.WarmupSteps,
 		"loss_steps":   o.LossSteps,
 		"max_steps":    o.MaxSteps,
+		"epochs":       max(1, o.Epochs),
 		"cases":        cases,
 	}
 	data, err := json.MarshalIndent(spec, "", " ")

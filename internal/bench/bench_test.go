@@ -332,3 +332,49 @@ func TestStepsPerCallNote(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSeveralEpochs: with Epochs 2 the spec's order file holds both
+// epochs' orders (the ones training draws), and GoMLX trains both epochs.
+func TestRunSeveralEpochs(t *testing.T) {
+	o := smokeOptions(t, fakePeer(t, false))
+	o.Cases = Cases([]mnist.Architecture{mnist.Linear}, []mnist.Task{mnist.Regression}, []int{5})
+	o.MaxSteps, o.Epochs, o.Plain = 0, 2, false
+	r, err := Run(goBackend(t), fixtureDir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.Columns[0].Results["linear-regression-b5"]
+	if res.Error != "" || res.Steps != 4 || res.EpochS <= 0 || r.Options.Epochs != 2 {
+		t.Errorf("gomlx over 2 epochs of 2 steps: %+v, options %+v", res, r.Options)
+	}
+	data, err := os.ReadFile(filepath.Join(o.Dir, "order.i32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := mnist.Load(fixtureDir, mnist.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader, err := mnist.NewLoader(train, mnist.LoaderConfig{Shuffle: true, Seed: uint64(o.Seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for epoch := range 2 {
+		want = append(want, loader.Order(epoch)...)
+	}
+	got := make([]int, len(data)/4)
+	for i := range got {
+		got[i] = int(binary.LittleEndian.Uint32(data[4*i:]))
+	}
+	if !slices.Equal(got, want) || slices.Equal(want[:10], want[10:]) {
+		t.Errorf("order file %v, want the orders of epochs 0 and 1, %v", got, want)
+	}
+	spec, err := os.ReadFile(filepath.Join(o.Dir, "spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(spec), `"epochs": 2`) {
+		t.Errorf("spec without epochs 2:\n%s", spec)
+	}
+}

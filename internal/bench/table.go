@@ -65,7 +65,11 @@ func (r *Report) WriteTable(w io.Writer) {
 	ours := r.column("gomlx")
 	peers := r.peers()
 
-	fmt.Fprintf(w, "\nTraining, images/s at steady state (after %d warm-up steps); ratio = gomlx / peer\n\n", r.Options.WarmupSteps)
+	over := ""
+	if r.Options.Epochs > 1 {
+		over = fmt.Sprintf(", over %d epochs", r.Options.Epochs)
+	}
+	fmt.Fprintf(w, "\nTraining, images/s at steady state (after %d warm-up steps%s); ratio = gomlx / peer\n\n", r.Options.WarmupSteps, over)
 	head := []string{"case"}
 	for _, c := range r.Columns {
 		head = append(head, c.Name)
@@ -86,7 +90,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	writeMarkdown(w, rows)
 
-	fmt.Fprintf(w, "\nWhole epoch in seconds (from the first step, compilation included) / evaluation on valid, images/s\n\n")
+	fmt.Fprintf(w, "\nWhole (first) epoch in seconds (from the first step, compilation included) / evaluation on valid, images/s\n\n")
 	head = []string{"case"}
 	for _, c := range r.Columns {
 		head = append(head, c.Name)
