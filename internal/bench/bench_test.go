@@ -191,7 +191,7 @@ sys.path.insert(0, sys.argv[1])
 import common, numpy as np
 spec = common.load_spec(sys.argv[2])
 data = common.load_data(spec)
-order = common.load_order(spec.order, spec.train_count)
+order = common.load_order(spec.order, spec.train_count)[0]  # epoch 0
 for name, case, err in common.case_entries(spec):
     params = common.load_params(case)
     rows = order[:case.batch]
