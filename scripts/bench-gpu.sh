@@ -91,10 +91,10 @@ for lib in "$nvidia_dir"/*/lib; do
 done
 export LD_LIBRARY_PATH
 # ptxas and libdevice, which XLA's GPU compiler needs: the first CUDA folder
-# that has ptxas (go-xla otherwise points XLA at the plugin's nvidia folder).
+# that has both (go-xla otherwise points XLA at the plugin's nvidia folder).
 if [[ " ${XLA_FLAGS:-} " != *" --xla_gpu_cuda_data_dir="* ]]; then
-  for d in "$nvidia_dir" "$nvidia_dir"/cu13 /usr/local/cuda; do
-    if [ -x "$d/bin/ptxas" ]; then
+  for d in "$nvidia_dir"/cu13 "$nvidia_dir" /usr/local/cuda; do
+    if [ -x "$d/bin/ptxas" ] && [ -f "$d/nvvm/libdevice/libdevice.10.bc" ]; then
       export XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }--xla_gpu_cuda_data_dir=$(cd "$d" && pwd -P)"
       say "ptxas: $d/bin/ptxas ($("$d/bin/ptxas" --version | tail -1))"
       break

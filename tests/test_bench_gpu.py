@@ -13,6 +13,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "scripts", "bench-gpu.sh")
+# A CUDA toolkit in /usr/local/cuda would be the data dir when the fakes have none.
+SYSTEM_CUDA = os.path.exists("/usr/local/cuda/bin/ptxas")
 PJRT_VERSION = re.search(r"^jax-cuda13-pjrt==(\S+)", open(os.path.join(ROOT, "requirements-xla-cuda.txt")).read(),
                          re.M).group(1)
 
@@ -44,11 +46,11 @@ def fakes(tmp_path):
     write(str(python), f"#!/bin/sh\nPYTHONPATH={site} exec {sys.executable} \"$@\"\n", 0o755)
     calls = tmp_path / "calls"
     write(str(tmp_path / "digits"),
-          f"#!/bin/sh\necho \"$* LD_LIBRARY_PATH=$LD_LIBRARY_PATH GOMLX_BACKEND=$GOMLX_BACKEND\" >> {calls}\n"
+          f"#!/bin/sh\necho \"$* LD_LIBRARY_PATH=$LD_LIBRARY_PATH GOMLX_BACKEND=$GOMLX_BACKEND XLA_FLAGS=$XLA_FLAGS\" >> {calls}\n"
           "echo \"digits $1: done\"\n", 0o755)
     env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin", DIGITS=str(tmp_path / "digits"),
                DIGITS_BENCH_PYTHON=str(python), PLUGIN_DIR=str(tmp_path / "no-plugin"),
-               WORK_DIR=str(tmp_path / "work"), OUT_DIR=str(tmp_path / "out"), BENCH_GPU_TRAIN="0")
+               WORK_DIR=str(tmp_path / "work"), OUT_DIR=str(tmp_path / "out"), BENCH_GPU_TRAIN="0", XLA_FLAGS="")
     return env, {"site": site, "calls": calls, "work": tmp_path / "work", "bin": bin_dir}
 
 
@@ -72,6 +74,25 @@ def test_lays_out_the_peers_plugin_and_runs_the_bench(fakes):
     assert "-peers torch,jax -go-images 0 -epochs 5 " in bench
     assert f"{nvidia}/cu13/lib" in bench and f"{nvidia}/cudnn/lib" in bench  # LD_LIBRARY_PATH
     assert (p["work"].parent / "out" / "bench-gpu.md").read_text() == "digits bench: done\n"
+    if not SYSTEM_CUDA:
+        assert "--xla_gpu_cuda_data_dir" not in bench  # no ptxas with libdevice anywhere
+
+
+def test_points_xla_at_ptxas_and_libdevice(fakes):
+    """XLA's CUDA data dir: the first folder with both ptxas and libdevice, the
+    plugin's cu13 (NVIDIA's wheels) before /usr/local/cuda."""
+    env, p = fakes
+    cu13 = p["site"] / "nvidia" / "cu13"
+    write(str(cu13 / "bin" / "ptxas"), "#!/bin/sh\necho 'Cuda compilation tools'\necho 'Build cuda_13.5'\n", 0o755)
+    r = run(env)
+    assert r.returncode == 0, r.stderr
+    if not SYSTEM_CUDA:
+        assert "--xla_gpu_cuda_data_dir" not in p["calls"].read_text()  # ptxas without libdevice: not used
+    write(str(cu13 / "nvvm" / "libdevice" / "libdevice.10.bc"), "bitcode")
+    r = run(env)
+    assert r.returncode == 0, r.stderr
+    assert f"XLA_FLAGS=--xla_gpu_cuda_data_dir={os.path.realpath(cu13)}" in p["calls"].read_text().splitlines()[-1]
+    assert "(Build cuda_13.5)" in r.stdout
 
 
 def test_refuses_another_plugin_version(fakes):
