@@ -28,6 +28,17 @@ const (
 	// the student closed the page or forgot the cell, which would otherwise
 	// keep the kernel busy.
 	IdleLimit = 15 * time.Minute
+	// reconnectAfter is when Show, still without the page's hello, asks
+	// GoNB once more for its connection to the page. GoNB's page script gives the
+	// kernel 500 ms to acknowledge the connection; on a busy machine the
+	// acknowledgement can come later, and the page script then closes its
+	// connection while the kernel believes it open. GoNB checks the
+	// connection (a heartbeat) and installs its page script again when the
+	// program next talks to the page: this is that talk, and the canvas's
+	// JavaScript waits for the new connection. Once, late enough for the
+	// first attempt to have failed, and early enough for GoNB's second
+	// attempt (up to 3 seconds) to end before PageWait in a headless run.
+	reconnectAfter = 4 * time.Second
 )
 
 // Show displays, in a GoNB notebook cell, a canvas to draw a digit on, and
@@ -64,7 +75,8 @@ func Show(models ...Model) error {
 	// One address carries everything the page sends: "hello" when the
 	// canvas is up, each drawing as a PNG data URL, "done". One subscription
 	// means one attempt of GoNB to connect to the page (it waits up to 3
-	// seconds for it, and leaves its script in a headless run's output).
+	// seconds for it, and leaves its script in a headless run's output),
+	// and a second one after reconnectAfter if no hello came.
 	id := gonbui.UniqueID()
 	address := "/digits/draw/" + id
 	fromPage := comms.Listen[string](address)
@@ -86,7 +98,8 @@ func Show(models ...Model) error {
 		return nil
 	}
 
-	pageWait := time.After(PageWait) // Set to nil by the page's hello.
+	pageWait := time.After(PageWait)        // Set to nil by the page's hello,
+	reconnect := time.After(reconnectAfter) // and so is this.
 	interrupted, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	idle := time.NewTimer(IdleLimit)
@@ -96,7 +109,7 @@ func Show(models ...Model) error {
 		case msg := <-fromPage.C:
 			switch msg {
 			case helloMessage:
-				pageWait = nil
+				pageWait, reconnect = nil, nil
 				continue
 			case doneMessage:
 				return finish()
@@ -107,6 +120,9 @@ func Show(models ...Model) error {
 				last, title = answer, "Your last drawing"
 			}
 			comms.Send(address+"/answer", reply)
+		case <-reconnect:
+			reconnect = nil
+			comms.Send(address+"/reconnect", "")
 		case <-pageWait:
 			fmt.Printf("No page showed the canvas within %v (a headless run, or an untrusted notebook): the answer is for a sample drawing.\n", PageWait)
 			return finish()
@@ -153,22 +169,30 @@ func answerDrawing(dataURL string, models []Model) (*Answer, string) {
 }
 
 // notebookScript is the canvas's JavaScript for the notebook: it waits for
-// GoNB's connection to the page (globalThis.gonb_comm) and the canvas's
-// element, builds the canvas, says hello, and sends each drawing as a PNG
-// data URL to address, then "done"; the Go program replies on
-// address+"/answer".
+// GoNB's connection to the page (globalThis.gonb_comm, once connected: a
+// connection that fails to open is replaced by a new gonb_comm, see
+// reconnectAfter) and the canvas's element, builds the canvas, says hello,
+// and sends each drawing as a PNG data URL to address, then "done"; the Go
+// program replies on address+"/answer".
 func notebookScript(rootID, address string) string {
 	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	return canvasJS + fmt.Sprintf(`
 (() => {
   const rootID = %s, address = %s, started = Date.now();
+  const retry = () => {
+    if (Date.now() - started < 60000) { setTimeout(boot, 100); return; }
+    const root = document.getElementById(rootID);
+    if (root) root.textContent = 'No connection to the Go kernel: run the cell again.';
+  };
   const boot = () => {
     const comm = globalThis.gonb_comm, root = document.getElementById(rootID);
-    if (!comm || !root) {
-      if (Date.now() - started < 60000) { setTimeout(boot, 100); return; }
-      if (root) root.textContent = 'No connection to the Go kernel: run the cell again.';
-      return;
-    }
+    if (!comm || !root) { retry(); return; }
+    // GoNB 0.11's promise of an open connection; one that failed is
+    // dropped, and boot waits for the next gonb_comm.
+    Promise.resolve(comm._is_connected).then(() => start(comm), retry);
+  };
+  const start = (comm) => {
+    const root = document.getElementById(rootID);
     let waiting = null;
     comm.subscribe(address + '/answer', (_, value) => {
       const w = waiting;
