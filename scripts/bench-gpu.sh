@@ -107,11 +107,11 @@ GOMLX_BACKEND="xla:$CUDA_PLUGIN" "$DIGITS" backend || die "GoMLX cannot start it
 #    over 5 epochs per case: an epoch takes a fraction of a second on a GPU,
 #    too short a steady state to compare (a later -epochs in BENCH_FLAGS wins).
 mkdir -p "$OUT_DIR"
-say "digits bench -backend xla:$CUDA_PLUGIN -peers torch,jax -go-images 0 -epochs 5 $BENCH_FLAGS"
-set -o pipefail
+flags=(-peers torch,jax -go-images 0 -epochs 5)
+say "digits bench -backend xla:$CUDA_PLUGIN ${flags[*]} $BENCH_FLAGS"
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
 "$DIGITS" bench -backend "xla:$CUDA_PLUGIN" -python "$PY" -peer-script "$ROOT/bench/peers/run_peer.py" \
-  -peers torch,jax -go-images 0 -epochs 5 -o "$OUT_DIR/bench-gpu.json" $BENCH_FLAGS | tee "$OUT_DIR/bench-gpu.md"
+  "${flags[@]}" -o "$OUT_DIR/bench-gpu.json" $BENCH_FLAGS | tee "$OUT_DIR/bench-gpu.md"
 say "tables: $OUT_DIR/bench-gpu.md; report: $OUT_DIR/bench-gpu.json"
 
 # 4. Time to a trained chapter-3 CNN on the GPU, compilation included, as

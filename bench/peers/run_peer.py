@@ -13,8 +13,8 @@ spec or the framework cannot be loaded at all, the JSON has a top-level
 Options (each also settable by environment, for runs started by Go):
   --torch-compile        DIGITS_TORCH_COMPILE=1   torch.compile the model (default off)
   --jax-data take|host   DIGITS_JAX_DATA          jax batch gather on device / on host
-  --device cpu|cuda      DIGITS_BENCH_DEVICE      where torch and jax train (default cpu;
-                                                  cuda: the first NVIDIA GPU, paddle not run)
+  --device cpu|cuda      DIGITS_BENCH_DEVICE      where the framework trains (default cpu;
+                                                  cuda: the first NVIDIA GPU)
 Threads: DIGITS_BENCH_THREADS, else OMP_NUM_THREADS, else os.cpu_count().
 """
 

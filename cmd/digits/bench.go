@@ -38,7 +38,7 @@ func runBench(args []string) error {
 	fs.IntVar(&lossSteps, "loss-steps", 5, "first losses compared between frameworks")
 	fs.IntVar(&epochs, "epochs", 1, "epochs each framework trains per case: the steady state runs over all of them (more for steadier figures where an epoch is short, as on a GPU)")
 	fs.IntVar(&steps, "steps", 0, "smoke run: cut every epoch and evaluation to this many batches (0: whole epochs)")
-	fs.IntVar(&stepsPerCall, "steps-per-call", 0, "training steps per call of GoMLX's compiled executable on the fast path (0: the default of mnist.TrainConfig.DefaultStepsPerCall)")
+	fs.IntVar(&stepsPerCall, "steps-per-call", 0, "training steps per call of GoMLX's compiled executable on the fast path (0: mnist's default, Model.StepsPerCall: 25 on a GPU, else TrainConfig.DefaultStepsPerCall)")
 	fs.IntVar(&goImages, "go-images", 2000, "also time the pure-Go backend on this many images per case (0: skip)")
 	fs.Int64Var(&seed, "seed", mnist.DefaultSeed, "seed of the initial weights and of the batch order")
 	fs.BoolVar(&plain, "plain", true, "also time GoMLX's plain path (mnist/network.go's layers, batches built on the host)")

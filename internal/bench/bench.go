@@ -175,6 +175,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
+	o.Epochs = max(1, o.Epochs)
 	r := newReport(backend, o)
 	order, err := writeOrder(o, train)
 	if err != nil {
@@ -347,8 +348,8 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	res.Steps, res.Images = len(times), len(times)*c.Batch
 	res.FirstStepS = times[0].Sub(start).Seconds()
 	res.EpochS = end.Sub(start).Seconds()
-	if perEpoch := len(times) / max(1, o.Epochs); perEpoch < len(times) {
-		res.EpochS = times[perEpoch-1].Sub(start).Seconds() // The first epoch.
+	if len(times) > steps { // Several epochs of steps steps: the first one.
+		res.EpochS = times[steps-1].Sub(start).Seconds()
 	}
 	// The steps of one call end together: the warm-up ends at a call's end.
 	k := m.StepsPerCall()
@@ -426,7 +427,7 @@ func writeOrder(o Options, train *mnist.Dataset) ([]int, error) {
 	}
 	// Each epoch's order, as training draws them, one after the other.
 	var data []byte
-	for epoch := range max(1, o.Epochs) {
+	for epoch := range o.Epochs {
 		for _, v := range loader.Order(epoch) {
 			data = binary.LittleEndian.AppendUint32(data, uint32(v))
 		}
@@ -452,7 +453,7 @@ func writeSpec(o Options, dataDir string, order []int, validCount int, cases []s
 		"warmup_steps": o.WarmupSteps,
 		"loss_steps":   o.LossSteps,
 		"max_steps":    o.MaxSteps,
-		"epochs":       max(1, o.Epochs),
+		"epochs":       o.Epochs,
 		"cases":        cases,
 	}
 	data, err := json.MarshalIndent(spec, "", " ")

@@ -58,6 +58,20 @@ json.dump({"framework": args["--framework"], "version": "0.0", "threads": 2, "de
 	return path
 }
 
+// readOrder reads an order file of the spec: int32 little-endian sample numbers.
+func readOrder(t *testing.T, path string) []int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make([]int, len(data)/4)
+	for i := range order {
+		order[i] = int(binary.LittleEndian.Uint32(data[4*i:]))
+	}
+	return order
+}
+
 func python(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("DIGITS_PYTHON"); p != "" {
@@ -125,14 +139,7 @@ func TestRunWritesSpecAndReport(t *testing.T) {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		t.Fatal(err)
 	}
-	orderData, err := os.ReadFile(spec.Order)
-	if err != nil {
-		t.Fatal(err)
-	}
-	order := make([]int, len(orderData)/4)
-	for i := range order {
-		order[i] = int(binary.LittleEndian.Uint32(orderData[4*i:]))
-	}
+	order := readOrder(t, spec.Order)
 	sorted := slices.Sorted(slices.Values(order))
 	if spec.TrainCount != 10 || !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) || slices.IsSorted(order) {
 		t.Errorf("order %v (train_count %d): want a shuffled permutation of the 10 training images", order, spec.TrainCount)
@@ -347,10 +354,7 @@ func TestRunSeveralEpochs(t *testing.T) {
 	if res.Error != "" || res.Steps != 4 || res.EpochS <= 0 || r.Options.Epochs != 2 {
 		t.Errorf("gomlx over 2 epochs of 2 steps: %+v, options %+v", res, r.Options)
 	}
-	data, err := os.ReadFile(filepath.Join(o.Dir, "order.i32"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readOrder(t, filepath.Join(o.Dir, "order.i32"))
 	train, err := mnist.Load(fixtureDir, mnist.Train)
 	if err != nil {
 		t.Fatal(err)
@@ -362,10 +366,6 @@ func TestRunSeveralEpochs(t *testing.T) {
 	var want []int
 	for epoch := range 2 {
 		want = append(want, loader.Order(epoch)...)
-	}
-	got := make([]int, len(data)/4)
-	for i := range got {
-		got[i] = int(binary.LittleEndian.Uint32(data[4*i:]))
 	}
 	if !slices.Equal(got, want) || slices.Equal(want[:10], want[10:]) {
 		t.Errorf("order file %v, want the orders of epochs 0 and 1, %v", got, want)

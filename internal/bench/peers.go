@@ -128,7 +128,7 @@ func newReport(backend compute.Backend, o Options) *Report {
 		CPUIDMasked:   o.CPUIDMasked,
 	}
 	r.Options.Seed, r.Options.WarmupSteps, r.Options.LossSteps, r.Options.MaxSteps = o.Seed, o.WarmupSteps, o.LossSteps, o.MaxSteps
-	r.Options.Epochs = max(1, o.Epochs)
+	r.Options.Epochs = o.Epochs
 	return r
 }
 
