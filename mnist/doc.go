@@ -10,10 +10,10 @@
 // initialisation of their parameters in layers.go; one training step
 // (forward, loss, gradients, update) in step.go; the training loop in
 // train.go. fast.go, with internal/fast, holds what makes training fast
-// (the CNN computed channels-last, data sets kept on the backend, several
-// steps per call): it is selected automatically, computes the same numbers
-// as the plain path (fast_test.go holds it to that) and teaches nothing;
-// TrainConfig.Plain turns it off.
+// (the CNN computed channels-last and, on a CPU, large batches in pieces;
+// data sets kept on the backend; several steps per call): it is selected
+// automatically, computes the same numbers as the plain path (fast_test.go
+// holds it to that) and teaches nothing; TrainConfig.Plain turns it off.
 //
 // # The chapters
 //

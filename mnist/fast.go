@@ -3,6 +3,7 @@ package mnist
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -17,7 +18,8 @@ import (
 //
 //   - The CNN's convolutions and poolings run channels-last, with pooling
 //     before the bias and the ReLU, and as matrix products of image patches
-//     on the pure-Go backend (internal/fast/cnn.go).
+//     on the pure-Go backend; on XLA's CPU backend a batch of more than 100
+//     images goes through them in pieces of 100 (internal/fast/cnn.go).
 //   - Data sets are uploaded to the backend once, as uint8 (39 MB for the
 //     training split); each step sends only the numbers of its batch's
 //     samples, and the executable gathers and scales the images itself.
@@ -51,9 +53,10 @@ func newFastPath(m *Model) (*fastPath, error) {
 }
 
 // cnnFast is the CNN of network.go with its convolutions and poolings (conv1
-// to flatten) computed by fast.CNNFeatures: the same parameters, the same
-// output layer, the same numbers.
-func (n *network) cnnFast(images *graph.Node, im2col bool) *graph.Node {
+// to flatten) computed by fast.CNNFeatures, on pieces of at most chunk
+// images (fast.InChunks; 0: the whole batch at once): the same parameters,
+// the same output layer, the same numbers.
+func (n *network) cnnFast(images *graph.Node, im2col bool, chunk int) *graph.Node {
 	g, c := images.Graph(), n.config.ConvChannels
 	var kernels, biases []*graph.Node
 	for i, layer := range []Layer{Conv1, Conv2} {
@@ -62,8 +65,33 @@ func (n *network) cnnFast(images *graph.Node, im2col bool) *graph.Node {
 		kernels = append(kernels, param(scope, g, Weights, []int{c, in, ConvKernel, ConvKernel}, heNormal(in*ConvKernel*ConvKernel)))
 		biases = append(biases, param(scope, g, Biases, []int{c}, zeros))
 	}
-	x := fast.CNNFeatures(images, kernels, biases, im2col, relu)
+	x := fast.InChunks(images, chunk, func(images *graph.Node) *graph.Node {
+		return fast.CNNFeatures(images, kernels, biases, im2col, relu)
+	})
 	return n.dense(Output, x, n.config.Outputs(), NoActivation)
+}
+
+// CNNChunk is how many images of a batch the CNN's convolutions take at a
+// time in training and evaluation: fast.CPUChunk (100) for the CNN on the
+// fast path on XLA's CPU backend, whose batches of more than 100 images go
+// through them in pieces; 0, the whole batch, otherwise. The results do not
+// depend on it.
+func (m *Model) CNNChunk() int {
+	if m.fast == nil || m.Config.Model.Arch != CNN {
+		return 0
+	}
+	return cnnChunk(m.backend)
+}
+
+// cnnChunk is how many images of a batch the fast CNN's features take at a
+// time on backend (fast.InChunks): fast.CPUChunk on XLA's CPU backend; the
+// whole batch (0) on a GPU and on the pure-Go backend, where pieces were
+// not measured.
+func cnnChunk(backend compute.Backend) int {
+	if IsPureGo(backend) || IsCUDA(backend) {
+		return 0
+	}
+	return fast.CPUChunk
 }
 
 // upload returns ds held by the backend, uploading it on first use. Up to

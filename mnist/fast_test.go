@@ -11,6 +11,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/godigits/digits/mnist/internal/fast"
 )
 
 // The fast path (fast.go, internal/fast) is held to the plain one
@@ -28,10 +30,11 @@ import (
 const fastTolerance = 1e-4
 
 // TestCNNFastMatchesPlain checks that the CNN's fast features, with the
-// backend's convolution and with im2col, give the same outputs as the plain
-// network of network.go, and the same gradients for every parameter: on
-// random images, and on blank images with one square stroke and positive
-// biases, where pooling windows tie.
+// backend's convolution and with im2col, on the whole batch and in pieces
+// (3 images in pieces of 2, the last one smaller, or of 1), give the same
+// outputs as the plain network of network.go, and the same gradients for
+// every parameter: on random images, and on blank images with one square
+// stroke and positive biases, where pooling windows tie.
 func TestCNNFastMatchesPlain(t *testing.T) {
 	backend := goBackend(t)
 	const n = 3
@@ -85,9 +88,13 @@ func TestCNNFastMatchesPlain(t *testing.T) {
 				case "plain":
 					y = net.build(images)
 				case "fast":
-					y = net.cnnFast(images, false)
+					y = net.cnnFast(images, false, 0)
 				case "fast, im2col":
-					y = net.cnnFast(images, true)
+					y = net.cnnFast(images, true, 0)
+				case "fast, in pieces of 2 images":
+					y = net.cnnFast(images, false, 2)
+				case "fast, im2col, in pieces of 1 image":
+					y = net.cnnFast(images, true, 1)
 				}
 				w := graph.Iota(images.Graph(), y.Shape(), 1)
 				var params []*graph.Node
@@ -112,7 +119,7 @@ func TestCNNFastMatchesPlain(t *testing.T) {
 			return flats
 		}
 		plain := outputs("plain")
-		for _, variant := range []string{"fast", "fast, im2col"} {
+		for _, variant := range []string{"fast", "fast, im2col", "fast, in pieces of 2 images", "fast, im2col, in pieces of 1 image"} {
 			got := outputs(variant)
 			for i, what := range []string{"outputs", "gradient of conv1's kernels", "of conv1's biases", "of conv2's kernels",
 				"of conv2's biases", "of the output layer's weights", "of its biases"} {
@@ -233,6 +240,18 @@ func TestFastPathMatchesPlain(t *testing.T) {
 			math.Abs(evPlain.Loss-evFast.Loss) > fastTolerance*(1+evPlain.Loss) {
 			t.Errorf("%s: evaluation on the plain path gave %v, on the fast path %v", arch, evPlain, evFast)
 		}
+	}
+}
+
+// TestCNNChunk checks where the fast CNN takes a batch in pieces: on XLA's
+// CPU backend, in pieces of fast.CPUChunk images; on the pure-Go backend,
+// whole.
+func TestCNNChunk(t *testing.T) {
+	if got := cnnChunk(goBackend(t)); got != 0 {
+		t.Errorf("pure-Go backend: pieces of %d images, want the whole batch (0)", got)
+	}
+	if got := cnnChunk(cpuBackend(t, 1)); got != fast.CPUChunk {
+		t.Errorf("XLA CPU backend: pieces of %d images, want %d", got, fast.CPUChunk)
 	}
 }
 

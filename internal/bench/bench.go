@@ -60,6 +60,7 @@ type Result struct {
 	Images         int       `json:"images,omitempty"`              // Images trained on.
 	SteadyImagesPS float64   `json:"steady_images_per_s,omitempty"` // After the warm-up steps.
 	StepsPerCall   int       `json:"steps_per_call,omitempty"`      // GoMLX: training steps per executable call.
+	CNNChunk       int       `json:"cnn_chunk,omitempty"`           // GoMLX: images per piece of a CNN batch (0: whole).
 	Losses         []float64 `json:"losses,omitempty"`              // Losses of the first steps.
 	LastLoss       float64   `json:"last_loss,omitempty"`
 	EvalImagesPS   float64   `json:"eval_images_per_s,omitempty"`
@@ -193,7 +194,7 @@ func Run(backend compute.Backend, dataDir string, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours.Note += stepsPerCallNote(ours, o.Cases)
+	ours.Note += stepsPerCallNote(ours, o.Cases) + piecesNote(ours, o.Cases)
 	if o.Plain {
 		col := &Column{Name: "gomlx-plain", Version: r.GoMLX, Device: backend.Name(), Note: "plain path: network.go's layers, batches built on the host"}
 		r.Columns = append(r.Columns, col)
@@ -265,6 +266,22 @@ func stepsPerCallNote(col *Column, cases []Case) string {
 		parts = append(parts, fmt.Sprintf("%d for %s", k, strings.Join(byK[k], " ")))
 	}
 	return ", training steps per call: " + strings.Join(parts, "; ")
+}
+
+// piecesNote says which cases' batches went through the CNN in pieces.
+func piecesNote(col *Column, cases []Case) string {
+	var names []string
+	chunk := 0
+	for _, c := range cases {
+		if k := col.Results[c.Name()].CNNChunk; k > 0 && c.Batch > k {
+			names = append(names, c.Name())
+			chunk = k
+		}
+	}
+	if names == nil {
+		return ""
+	}
+	return fmt.Sprintf(", CNN batches in pieces of %d images for %s", chunk, strings.Join(names, " "))
 }
 
 // timeColumn times every case on backend into col: on the plain path or
@@ -354,6 +371,7 @@ func runGoMLX(backend compute.Backend, train, valid *mnist.Dataset, c Case, o Op
 	// The steps of one call end together: the warm-up ends at a call's end.
 	k := m.StepsPerCall()
 	res.StepsPerCall = k
+	res.CNNChunk = m.CNNChunk()
 	if w := (o.WarmupSteps + k - 1) / k * k; len(times) > w && w > 0 {
 		res.SteadyImagesPS = float64((len(times)-w)*c.Batch) / times[len(times)-1].Sub(times[w-1]).Seconds()
 	}

@@ -340,6 +340,24 @@ func TestStepsPerCallNote(t *testing.T) {
 	}
 }
 
+func TestPiecesNote(t *testing.T) {
+	cases := Cases([]mnist.Architecture{mnist.CNN}, []mnist.Task{mnist.Regression}, []int{100, 1000})
+	col := func(chunk int) *Column {
+		c := &Column{Results: map[string]Result{}}
+		for _, cs := range cases {
+			c.Results[cs.Name()] = Result{CNNChunk: chunk}
+		}
+		return c
+	}
+	// A batch of 100 in pieces of 100 is whole: only the batch of 1000 is named.
+	if got, want := piecesNote(col(100), cases), ", CNN batches in pieces of 100 images for cnn-regression-b1000"; got != want {
+		t.Errorf("piecesNote = %q, want %q", got, want)
+	}
+	if got := piecesNote(col(0), cases); got != "" {
+		t.Errorf("piecesNote with whole batches = %q, want nothing", got)
+	}
+}
+
 // TestRunSeveralEpochs: with Epochs 2 the spec's order file holds both
 // epochs' orders (the ones training draws), and GoMLX trains both epochs.
 func TestRunSeveralEpochs(t *testing.T) {

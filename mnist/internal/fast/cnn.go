@@ -1,9 +1,9 @@
 // Package fast holds what makes the course's networks train fast and
 // nothing that the course teaches: the CNN's features computed channels-last
-// (cnn.go), and data sets kept on the backend with several training steps
-// per call (device.go). Package mnist selects it automatically and holds it
-// to the plain formulation of mnist/network.go with equivalence tests
-// (mnist/fast_test.go).
+// and large batches in pieces (cnn.go), and data sets kept on the backend
+// with several training steps per call (device.go). Package mnist selects it
+// automatically and holds it to the plain formulation of mnist/network.go
+// with equivalence tests (mnist/fast_test.go).
 package fast
 
 import (
@@ -54,6 +54,35 @@ func CNNFeatures(images *graph.Node, kernels, biases []*graph.Node, im2col bool,
 		x = relu(x)
 	}
 	return graph.Reshape(graph.TransposeAllDims(x, 0, 3, 1, 2), n, -1)
+}
+
+// CPUChunk is the largest number of images whose CNN features one piece of
+// the graph computes on XLA's CPU backend: a larger batch is split into
+// pieces of CPUChunk images (InChunks). The pieces' activations stay in the
+// CPU's caches where a whole batch of 1000 does not (its first convolution's
+// output alone is 63 MB), so the forward and backward passes of a batch of
+// 1000 run about 1.3 times faster in ten pieces of 100, timed alternately
+// (BENCHMARKS.md, "What made GoMLX fast here"); a batch of 100, the
+// course's, is one piece. On a GPU, whose throughput grows with the batch,
+// pieces were not measured, and the batch stays whole.
+const CPUChunk = 100
+
+// InChunks returns f of images [N, ...] computed on consecutive pieces of at
+// most chunk images (the last piece smaller when chunk does not divide N),
+// concatenated along the batch axis: the same values as f(images) when f
+// treats each image on its own, as the CNN's features do. With chunk <= 0,
+// or N <= chunk, it returns f(images). Gradients flow through each piece
+// to the parameters f shares, and add up there.
+func InChunks(images *graph.Node, chunk int, f func(*graph.Node) *graph.Node) *graph.Node {
+	n := images.Shape().Dimensions[0]
+	if chunk <= 0 || n <= chunk {
+		return f(images)
+	}
+	var pieces []*graph.Node
+	for start := 0; start < n; start += chunk {
+		pieces = append(pieces, f(graph.Slice(images, graph.AxisRange(start, min(start+chunk, n)))))
+	}
+	return graph.Concatenate(pieces, 0)
 }
 
 // maxPool2x2 is 2x2 max pooling with stride 2 of x [N, H, W, C], written as
