@@ -3,6 +3,7 @@ package mnist
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -196,37 +197,7 @@ func TestFastPathMatchesPlain(t *testing.T) {
 			t.Fatalf("%s: %d losses logged and %d steps, want 9 of each (3 batches x 3 epochs)", arch, len(plain.Losses), plain.Step)
 		}
 		for name, m := range map[string]*Model{"fast, 1 step per call": one, "fast, 3 steps per call": three} {
-			if m.Step != plain.Step || len(m.Losses) != len(plain.Losses) {
-				t.Fatalf("%s, %s: %d steps and %d losses, want %d and %d", arch, name, m.Step, len(m.Losses), plain.Step, len(plain.Losses))
-			}
-			for i, l := range m.Losses {
-				want := plain.Losses[i]
-				if l.Epoch != want.Epoch || l.Batch != want.Batch || math.Abs(l.Loss-want.Loss) > fastTolerance*(1+math.Abs(want.Loss)) {
-					t.Errorf("%s, %s: loss record %d is %+v, the plain path gave %+v", arch, name, i, l, want)
-				}
-			}
-			pv, mv := variablesOf(t, plain), variablesOf(t, m)
-			if len(pv) != len(mv) {
-				t.Errorf("%s, %s: %d variables, the plain path has %d", arch, name, len(mv), len(pv))
-			}
-			for path, data := range pv {
-				got := mv[path]
-				if len(got) != len(data) {
-					t.Errorf("%s, %s: variable %s missing or resized", arch, name, path)
-					continue
-				}
-				if bytes.Equal(got, data) || len(data)%4 != 0 || path == "/optimizers/global_step" {
-					continue
-				}
-				for i := 0; i+4 <= len(data); i += 4 {
-					w := math.Float32frombits(binary.LittleEndian.Uint32(data[i:]))
-					g := math.Float32frombits(binary.LittleEndian.Uint32(got[i:]))
-					if math.Abs(float64(g-w)) > fastTolerance*(1+math.Abs(float64(w))) {
-						t.Errorf("%s, %s: %s[%d] = %g, the plain path gave %g", arch, name, path, i/4, g, w)
-						break
-					}
-				}
-			}
+			sameTraining(t, fmt.Sprintf("%s, %s", arch, name), plain, m)
 		}
 		evPlain, err := plain.Evaluate(train)
 		if err != nil {
@@ -241,6 +212,79 @@ func TestFastPathMatchesPlain(t *testing.T) {
 			t.Errorf("%s: evaluation on the plain path gave %v, on the fast path %v", arch, evPlain, evFast)
 		}
 	}
+}
+
+// sameTraining fails unless m took the steps plain took, with the same
+// losses and the same variables within fastTolerance.
+func sameTraining(t *testing.T, what string, plain, m *Model) {
+	t.Helper()
+	if m.Step != plain.Step || len(m.Losses) != len(plain.Losses) {
+		t.Fatalf("%s: %d steps and %d losses, want %d and %d", what, m.Step, len(m.Losses), plain.Step, len(plain.Losses))
+	}
+	for i, l := range m.Losses {
+		want := plain.Losses[i]
+		if l.Epoch != want.Epoch || l.Batch != want.Batch || math.Abs(l.Loss-want.Loss) > fastTolerance*(1+math.Abs(want.Loss)) {
+			t.Errorf("%s: loss record %d is %+v, the plain path gave %+v", what, i, l, want)
+		}
+	}
+	pv, mv := variablesOf(t, plain), variablesOf(t, m)
+	if len(pv) != len(mv) {
+		t.Errorf("%s: %d variables, the plain path has %d", what, len(mv), len(pv))
+	}
+	for path, data := range pv {
+		got := mv[path]
+		if len(got) != len(data) {
+			t.Errorf("%s: variable %s missing or resized", what, path)
+			continue
+		}
+		if bytes.Equal(got, data) || len(data)%4 != 0 || path == "/optimizers/global_step" {
+			continue
+		}
+		for i := 0; i+4 <= len(data); i += 4 {
+			w := math.Float32frombits(binary.LittleEndian.Uint32(data[i:]))
+			g := math.Float32frombits(binary.LittleEndian.Uint32(got[i:]))
+			if math.Abs(float64(g-w)) > fastTolerance*(1+math.Abs(float64(w))) {
+				t.Errorf("%s: %s[%d] = %g, the plain path gave %g", what, path, i/4, g, w)
+				break
+			}
+		}
+	}
+}
+
+// TestFastCNNInPiecesOnXLA trains the CNN on XLA's CPU backend in batches
+// of 250 random images, which the fast path takes in pieces of 100, 100 and
+// 50, and checks the losses and weights against the plain path's.
+func TestFastCNNInPiecesOnXLA(t *testing.T) {
+	backend := cpuBackend(t, 1)
+	const n, batch = 500, 250
+	r := rand.New(rand.NewPCG(5, 6))
+	ds := &Dataset{Mode: Train, Pixels: make([]uint8, n*NumPixels), Labels: make([]uint8, n)}
+	for i := range ds.Pixels {
+		ds.Pixels[i] = uint8(r.IntN(256))
+	}
+	for i := range ds.Labels {
+		ds.Labels[i] = uint8(r.IntN(NumClasses))
+	}
+	run := func(plain bool) *Model {
+		cfg := tinyConfig(CNN, Classification, OptimizerConfig{Kind: SGD, LearningRate: 0.05})
+		cfg.BatchSize, cfg.Epochs, cfg.Plain = batch, 2, plain
+		m, err := NewModel(backend, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Train(ds); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	plain, pieces := run(true), run(false)
+	if got := pieces.CNNChunk(); got != fast.CPUChunk || plain.CNNChunk() != 0 {
+		t.Fatalf("pieces of %d images on the fast path and %d on the plain one, want %d and 0", got, plain.CNNChunk(), fast.CPUChunk)
+	}
+	if plain.Step != 4 {
+		t.Fatalf("%d steps, want 4 (2 batches x 2 epochs)", plain.Step)
+	}
+	sameTraining(t, "CNN at batch 250 in pieces of 100", plain, pieces)
 }
 
 // TestCNNChunk checks where the fast CNN takes a batch in pieces: on XLA's
