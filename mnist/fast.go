@@ -3,7 +3,6 @@ package mnist
 import (
 	"fmt"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -72,23 +71,13 @@ func (n *network) cnnFast(images *graph.Node, im2col bool, chunk int) *graph.Nod
 }
 
 // CNNChunk is how many images of a batch the CNN's convolutions take at a
-// time in training and evaluation: fast.CPUChunk (100) for the CNN on the
-// fast path on XLA's CPU backend, whose batches of more than 100 images go
-// through them in pieces; 0, the whole batch, otherwise. The results do not
-// depend on it.
+// time in training and evaluation (fast.InChunks): fast.CPUChunk (100) for
+// the CNN on the fast path on XLA's CPU backend, whose batches of more than
+// 100 images go through them in pieces; 0, the whole batch, otherwise: on
+// the plain path, for the other models, and on a GPU and the pure-Go
+// backend, where pieces were not measured. The results do not depend on it.
 func (m *Model) CNNChunk() int {
-	if m.fast == nil || m.Config.Model.Arch != CNN {
-		return 0
-	}
-	return cnnChunk(m.backend)
-}
-
-// cnnChunk is how many images of a batch the fast CNN's features take at a
-// time on backend (fast.InChunks): fast.CPUChunk on XLA's CPU backend; the
-// whole batch (0) on a GPU and on the pure-Go backend, where pieces were
-// not measured.
-func cnnChunk(backend compute.Backend) int {
-	if IsPureGo(backend) || IsCUDA(backend) {
+	if m.fast == nil || m.Config.Model.Arch != CNN || IsPureGo(m.backend) || IsCUDA(m.backend) {
 		return 0
 	}
 	return fast.CPUChunk

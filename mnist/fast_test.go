@@ -287,14 +287,27 @@ func TestFastCNNInPiecesOnXLA(t *testing.T) {
 	sameTraining(t, "CNN at batch 250 in pieces of 100", plain, pieces)
 }
 
-// TestCNNChunk checks where the fast CNN takes a batch in pieces: on XLA's
-// CPU backend, in pieces of fast.CPUChunk images; on the pure-Go backend,
-// whole.
+// TestCNNChunk checks where the fast CNN takes a batch in pieces: on the
+// pure-Go backend, whole, and on the plain path; on XLA's CPU backend, in
+// pieces of fast.CPUChunk images (also TestFastCNNInPiecesOnXLA).
 func TestCNNChunk(t *testing.T) {
-	if got := cnnChunk(goBackend(t)); got != 0 {
-		t.Errorf("pure-Go backend: pieces of %d images, want the whole batch (0)", got)
+	for _, plain := range []bool{false, true} {
+		cfg := tinyConfig(CNN, Classification, OptimizerConfig{Kind: SGD, LearningRate: 0.05})
+		cfg.Plain = plain
+		m, err := NewModel(goBackend(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.CNNChunk(); got != 0 {
+			t.Errorf("pure-Go backend, plain %v: pieces of %d images, want the whole batch (0)", plain, got)
+		}
 	}
-	if got := cnnChunk(cpuBackend(t, 1)); got != fast.CPUChunk {
+	cfg := tinyConfig(CNN, Classification, OptimizerConfig{Kind: SGD, LearningRate: 0.05})
+	m, err := NewModel(cpuBackend(t, 1), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.CNNChunk(); got != fast.CPUChunk {
 		t.Errorf("XLA CPU backend: pieces of %d images, want %d", got, fast.CPUChunk)
 	}
 }

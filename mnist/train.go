@@ -103,7 +103,7 @@ func newModel(backend compute.Backend, cfg TrainConfig, store *model.Store) (*Mo
 func (m *Model) network(scope *model.Scope, images *graph.Node) *graph.Node {
 	n := &network{scope: scope, config: m.Config.Model}
 	if m.fast != nil && m.Config.Model.Arch == CNN {
-		return n.cnnFast(images, IsPureGo(m.backend), cnnChunk(m.backend))
+		return n.cnnFast(images, IsPureGo(m.backend), m.CNNChunk())
 	}
 	return n.build(images)
 }
