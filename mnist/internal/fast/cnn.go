@@ -56,15 +56,15 @@ func CNNFeatures(images *graph.Node, kernels, biases []*graph.Node, im2col bool,
 	return graph.Reshape(graph.TransposeAllDims(x, 0, 3, 1, 2), n, -1)
 }
 
-// CPUChunk is the largest number of images whose CNN features one piece of
-// the graph computes on XLA's CPU backend: a larger batch is split into
-// pieces of CPUChunk images (InChunks). Per image, a training step cost
-// about 1.3 times more at batch 1000 than at batch 100, whose activations
-// are a tenth the size (the first convolution's output: 6.3 MB against 63
-// MB, far more than a CPU's caches), and a batch of 1000 trained about 1.3
-// times faster in ten pieces of 100, timed alternately (BENCHMARKS.md, "What
-// made GoMLX fast here"); a batch of 100, the course's, is one piece. On a GPU, whose throughput grows with the batch,
-// pieces were not measured, and the batch stays whole.
+// CPUChunk is the largest number of images whose CNN features one piece of the
+// graph computes on XLA's CPU backend: a larger batch is split into pieces of
+// CPUChunk images (InChunks). Per image, a training step cost about 1.3 times
+// more at batch 1000 than at batch 100, whose activations are a tenth the size
+// (the first convolution's output: 6.3 MB against 63 MB, far more than a CPU's
+// caches), and a batch of 1000 trained about 1.3 times faster in ten pieces of
+// 100, timed alternately (BENCHMARKS.md, "What made GoMLX fast here"); a batch
+// of 100, the course's, is one piece. On a GPU, whose throughput grows with
+// the batch, pieces were not measured, and the batch stays whole.
 const CPUChunk = 100
 
 // InChunks returns f of images [N, ...] computed on consecutive pieces of at
