@@ -1,5 +1,6 @@
 // common.mjs: what the browser tests share: settings from the environment,
-// and Chromium started headless, offline, as Playwright drives it.
+// Chromium started headless, offline, as Playwright drives it, and
+// JupyterLab's REST API.
 import { chromium } from 'playwright-core';
 
 // env returns the environment variable name, or def; without either it throws.
@@ -10,6 +11,42 @@ export const env = (name, def) => {
 };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// labAPI returns api(path, init), which fetches path from the JupyterLab
+// server at labURL with its token and returns the JSON answer; an answer
+// other than 2xx throws.
+export const labAPI = (labURL, token) => async (path, init = {}) => {
+  const res = await fetch(labURL + path, {
+    ...init,
+    headers: { Authorization: `token ${token}`, ...(init.headers || {}) },
+  });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return res.json();
+};
+
+// readSaved reads the notebook at path back through api after a save was
+// asked for, every 500 ms, until done(notebook) holds or 40 reads were made,
+// and returns the last notebook read. Jupyter's server writes the file in
+// place (with a backup copy beside it), so a read in the middle of a save
+// finds it empty or cut short and answers HTTP 400: such a read is logged
+// and made again; if the last read failed too, its error is thrown.
+export async function readSaved(api, path, done, log) {
+  let nb;
+  let failed;
+  for (let i = 0; i < 40; i++, await sleep(500)) {
+    try {
+      nb = (await api(`/api/contents/${encodeURIComponent(path)}?content=1`)).content;
+      failed = undefined;
+    } catch (e) {
+      failed = e;
+      log(`the saved notebook is not readable yet (${e.message}); reading it again`);
+      continue;
+    }
+    if (done(nb)) break;
+  }
+  if (failed) throw failed;
+  return nb;
+}
 
 // A failure the test describes itself (no stack trace in the report).
 export class TestFailure extends Error {}

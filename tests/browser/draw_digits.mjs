@@ -14,7 +14,7 @@
 // Exits 0 when all holds, 1 with the reasons otherwise.
 //
 // Started by test_draw.sh, which sets these variables and CHROMIUM.
-import { env, runTest, sleep, TestFailure } from './common.mjs';
+import { env, labAPI, readSaved, runTest, sleep, TestFailure } from './common.mjs';
 
 const MODE = env('DRAW_MODE');
 const MODELS = env('DRAW_MODELS', 'MLP,CNN').split(',');
@@ -106,11 +106,7 @@ async function testNotebook(page) {
   const LAB_URL = env('LAB_URL');
   const TOKEN = env('LAB_TOKEN');
   const NOTEBOOK = env('LAB_NOTEBOOK');
-  const api = async (path) => {
-    const res = await fetch(LAB_URL + path, { headers: { Authorization: `token ${TOKEN}` } });
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-    return res.json();
-  };
+  const api = labAPI(LAB_URL, TOKEN);
   const kernelState = async () => {
     const s = (await api('/api/sessions')).find((s) => s.path === NOTEBOOK || s.notebook?.path === NOTEBOOK);
     return s?.kernel?.execution_state;
@@ -183,12 +179,11 @@ async function testNotebook(page) {
   // The saved notebook keeps that picture: save, read the file back.
   await page.locator('.jp-Notebook').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
   await page.keyboard.press('Control+s');
-  let html = '';
-  for (let i = 0; i < 40 && !html.includes('Your last drawing'); i++, await sleep(500)) {
-    const saved = (await api(`/api/contents/${encodeURIComponent(NOTEBOOK)}?content=1`)).content;
-    const cell = saved.cells.filter((c) => c.cell_type === 'code').at(-1);
-    html = (cell.outputs || []).map((o) => [o.data?.['text/html'] ?? ''].flat().join('')).join('\n');
-  }
+  const lastHTML = (nb) => {
+    const cell = nb.cells.filter((c) => c.cell_type === 'code').at(-1);
+    return (cell.outputs || []).map((o) => [o.data?.['text/html'] ?? ''].flat().join('')).join('\n');
+  };
+  const html = lastHTML(await readSaved(api, NOTEBOOK, (nb) => lastHTML(nb).includes('Your last drawing'), log));
   if (!html.includes('Your last drawing') || !html.includes('<img alt=') || !html.includes('src="data:image/png;base64,')) {
     problems.push(`the saved notebook's last cell lacks the static picture: ${html.slice(0, 300)}`);
   }

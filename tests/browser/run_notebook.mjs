@@ -11,7 +11,7 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, LAB_NOTEBOOK,
 // SCREENSHOT, CHROMIUM and BROWSER_TEST_TIMEOUT (seconds for Run All).
-import { env, runTest, sleep, TestFailure } from './common.mjs';
+import { env, labAPI, readSaved, runTest, sleep, TestFailure } from './common.mjs';
 
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
@@ -24,14 +24,7 @@ const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
 const log = (msg) => console.log(`browser: [${secs()}] ${msg}`);
 
-async function api(path, init = {}) {
-  const res = await fetch(LAB_URL + path, {
-    ...init,
-    headers: { Authorization: `token ${TOKEN}`, ...(init.headers || {}) },
-  });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.json();
-}
+const api = labAPI(LAB_URL, TOKEN);
 
 // The execution state of the notebook's kernel, from the server: idle, busy,
 // starting, dead...; undefined while there is no session.
@@ -120,13 +113,8 @@ async function main(page) {
   // server's temporary folder) and read it back through the server.
   await page.locator('.jp-Notebook').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
   await page.keyboard.press('Control+s');
-  let saved;
-  for (let i = 0; i < 40; i++) {
-    saved = (await api(`/api/contents/${encodeURIComponent(NOTEBOOK)}?content=1`)).content;
-    const code = saved.cells.filter((c) => c.cell_type === 'code');
-    if (code.filter((c) => c.execution_count != null).length === nCells - notRun.length) break;
-    await sleep(500);
-  }
+  const saved = await readSaved(api, NOTEBOOK, (nb) =>
+    nb.cells.filter((c) => c.cell_type === 'code' && c.execution_count != null).length === nCells - notRun.length, log);
   saved.cells.filter((c) => c.cell_type === 'code').forEach((c, i) => {
     for (const o of c.outputs || []) {
       if (o.output_type === 'error') problems.push(`code cell ${i + 1}: error output ${o.ename}: ${o.evalue}`.slice(0, 600));

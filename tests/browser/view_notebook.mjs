@@ -10,7 +10,7 @@
 //
 // Started by test_browser.sh, which sets LAB_URL, LAB_TOKEN, VIEW_NOTEBOOK,
 // SCREENSHOT_DIR and CHROMIUM.
-import { env, runTest, sleep } from './common.mjs';
+import { env, labAPI, runTest, sleep } from './common.mjs';
 
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
@@ -22,11 +22,7 @@ const secs = () => ((Date.now() - t0) / 1000).toFixed(0) + 's';
 const log = (msg) => console.log(`browser: [${secs()}] ${msg}`);
 const text = (v) => (Array.isArray(v) ? v.join('') : v || '');
 
-async function api(path) {
-  const res = await fetch(LAB_URL + path, { headers: { Authorization: `token ${TOKEN}` } });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.json();
-}
+const api = labAPI(LAB_URL, TOKEN);
 
 async function main(page) {
   const problems = [];
