@@ -42,15 +42,19 @@ def joined(value):
 
 
 def cell_text(cell):
-    """All text a code cell printed, in order."""
+    """All text a code cell printed, in order. A displayed output (plain text,
+    HTML) ends its own line, as it is its own block on the page: printed
+    text that reaches the notebook after it starts a new line. (GoNB sends a
+    program's printed text and its displays through separate pipes, so text
+    printed just before a display can arrive just after it.)"""
     parts = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream":
             parts.append(joined(out.get("text", "")))
         elif "data" in out:
-            plain = joined(out["data"].get("text/plain", ""))
-            parts.append(plain + "\n" if plain and not plain.endswith("\n") else plain)
-            parts.append(joined(out["data"].get("text/html", "")))
+            for mime in ("text/plain", "text/html"):
+                text = joined(out["data"].get(mime, ""))
+                parts.append(text + "\n" if text and not text.endswith("\n") else text)
         elif out.get("output_type") == "error":
             parts.append("\n".join(out.get("traceback", [])))
     return "".join(parts)

@@ -43,6 +43,26 @@ def test_checker_catches_a_missing_picture():
     assert len(problems) == 2, problems
 
 
+def test_checker_reads_text_printed_before_a_display_that_arrives_after_it():
+    """A line printed just before a display can reach the notebook after it
+    (chapter 6's table rows and its HTML table): it still starts a line of the
+    cell's text, as it does on the page; a line the cell never printed is
+    still missed."""
+    import nbformat
+
+    def cell(last_row):
+        c = nbformat.v4.new_code_cell("", metadata={"expect": [r"(?m)^\s+4\s+25\s+\d+"]})
+        c.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text="      2        50       1633\n"),
+            nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>4</td></tr></table>"}),
+            nbformat.v4.new_output("stream", name="stdout", text=last_row),
+        ]
+        return nbformat.v4.new_notebook(cells=[c])
+
+    assert run_notebooks.check(cell("      4        25       1354\n")) == []
+    assert len(run_notebooks.check(cell(""))) == 1
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs(path):
     """The committed notebook is what a reader opens without running it: its
